@@ -1,0 +1,102 @@
+// The agent's configuration: one JSON file (comments allowed), validated once, handed out as a
+// const struct. Every key is declared once in config_schema.cc (type, default, bounds, help);
+// the README's option table and `ferry config-reference` come from that declaration.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "platform/status.h"
+
+namespace ferry::agent {
+
+struct Subscription {
+  std::string topic;  // MQTT topic filter, wildcards allowed
+  int qos = 1;        // 0 or 1
+};
+
+// Where a route finds the event time inside the payload.
+struct TimeRule {
+  std::string field;              // path into the payload ("last_seen", "params.ts"); "" = none
+  std::string format = "auto";    // auto | rfc3339 | epoch_s | epoch_ms | epoch_us | epoch_ns
+};
+
+// One normalization rule. Routes are tried in order; the first whose topic template matches
+// a message applies. With no route matching, the default rule applies (payload "auto", no
+// device, receive time).
+struct Route {
+  std::string topic;                     // template: "zigbee2mqtt/{device}", "+" and "#" allowed
+  bool ignore = false;                   // matching messages are dropped (counted), not stored
+  std::string payload = "auto";          // auto | json | text
+  std::string value_field = "value";     // field name for a scalar or plain-text payload
+  std::string device_field;              // payload path holding the device id ("src")
+  TimeRule time;
+  std::map<std::string, std::string> labels;  // added to the record's labels
+};
+
+struct Config {
+  struct Gateway {
+    std::string id;  // 1-64 of [A-Za-z0-9_-]
+    std::map<std::string, std::string> labels;
+  } gateway;
+
+  struct Storage {
+    std::string path = "/var/lib/ferry/queue.db";
+    uint64_t max_size = 256ull << 20;  // bytes on disk, database and WAL together
+    std::string sync = "full";         // full: fsync each commit before PUBACK; normal: WAL only
+    uint32_t commit_max_records = 4096;  // records per group commit at most
+    int compression_level = 3;           // zstd level of stored blocks, 1-19
+  } storage;
+
+  struct Mqtt {
+    std::string host = "127.0.0.1";
+    int port = 1883;
+    std::string client_id;  // default "ferry-<gateway.id>"
+    int64_t keepalive_ms = 30'000;
+    std::vector<Subscription> subscriptions;
+    std::string username;
+    std::string password;
+    int64_t reconnect_min_ms = 500;
+    int64_t reconnect_max_ms = 30'000;
+    uint64_t max_payload = 1ull << 20;  // bytes; larger messages are dead-lettered
+  } mqtt;
+
+  struct Upstream {
+    std::string url;  // http(s)://host[:port]/path
+    std::string token;
+    int64_t timeout_ms = 30'000;
+    uint32_t batch_max_records = 10'000;
+    uint64_t batch_max_bytes = 4ull << 20;  // uncompressed NDJSON bytes per batch
+    int64_t batch_linger_ms = 1'000;        // wait at most this long to fill a batch
+    int compression_level = 3;              // zstd level for request bodies, 0 = no compression
+    int64_t backoff_initial_ms = 1'000;
+    int64_t backoff_max_ms = 60'000;
+  } upstream;
+
+  struct StatusServer {
+    std::string listen = "127.0.0.1:7070";  // HOST:PORT; port 0 = pick a free one
+  } status;
+
+  struct Log {
+    std::string level = "info";   // debug | info | warn | error
+    std::string format = "text";  // text | json
+  } log;
+
+  std::vector<Route> routes;
+};
+
+// Parses and validates config text. Errors name the key by its JSON pointer path and say what
+// is allowed: "/upstream/batch/max_records: must be between 1 and 1000000". kInvalidArgument.
+platform::Result<Config> ParseConfig(std::string_view text);
+
+// Reads and parses the file at `path`; errors start with the path.
+platform::Result<Config> LoadConfig(const std::string& path);
+
+// Parses "250ms", "30s", "5m", "2h", "7d" into milliseconds; false if malformed.
+bool ParseDuration(std::string_view text, int64_t* ms);
+// Parses "512", "512KiB", "64MiB", "1GiB" (also KB/MB/GB as powers of 1000) into bytes.
+bool ParseSize(std::string_view text, uint64_t* bytes);
+
+}  // namespace ferry::agent

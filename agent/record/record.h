@@ -1,0 +1,36 @@
+// The record envelope of the landing protocol and its NDJSON encoding.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::agent {
+
+struct RecordEnvelope {
+  std::string_view gateway;
+  std::string_view epoch;
+  uint64_t seq = 0;
+  std::string_view source = "mqtt";
+  std::string_view topic;
+  std::string_view device;  // omitted when empty
+  int64_t ts_ms = 0;
+  bool ts_from_payload = false;
+  int64_t received_ms = 0;
+  const std::map<std::string, std::string>* gateway_labels = nullptr;
+  const std::map<std::string, std::string>* route_labels = nullptr;  // override gateway's
+  const nlohmann::json* data = nullptr;  // an object
+};
+
+// Appends one line (ending in '\n') to `out`, fields in the protocol's order:
+// id, seq, gateway, source, topic, device, ts, ts_source, received_at, labels, data.
+// Invalid UTF-8 in any string is replaced with U+FFFD, never thrown.
+void AppendRecordLine(const RecordEnvelope& rec, std::string& out);
+
+// "<gateway>.<epoch>.<seq>"
+std::string RecordId(std::string_view gateway, std::string_view epoch, uint64_t seq);
+
+}  // namespace ferry::agent

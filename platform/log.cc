@@ -1,0 +1,79 @@
+#include "platform/log.h"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "platform/clock.h"
+
+namespace ferry::platform {
+namespace {
+
+std::atomic<LogLevel> g_level{LogLevel::kInfo};
+std::atomic<LogFormat> g_format{LogFormat::kText};
+std::mutex g_mu;
+
+const char* LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug: return "debug";
+    case LogLevel::kInfo: return "info";
+    case LogLevel::kWarn: return "warn";
+    case LogLevel::kError: return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+bool ParseLogLevel(std::string_view name, LogLevel* level) {
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+    if (name == LevelName(l)) {
+      *level = l;
+      return true;
+    }
+  }
+  return false;
+}
+
+void SetLogLevel(LogLevel level) { g_level = level; }
+void SetLogFormat(LogFormat format) { g_format = format; }
+bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
+
+std::string FormatRfc3339Millis(int64_t unix_ms) {
+  int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  int ms = static_cast<int>(unix_ms - secs * 1000);
+  time_t t = static_cast<time_t>(secs);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[40];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+           utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
+  return buf;
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message) {
+  if (!LogEnabled(level)) return;
+  std::string line;
+  std::string time = FormatRfc3339Millis(SystemClock().WallMillis());
+  if (g_format.load() == LogFormat::kJson) {
+    nlohmann::json j = {{"time", time},
+                        {"level", LevelName(level)},
+                        {"component", std::string(component)},
+                        {"msg", std::string(message)}};
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    line = time + " " + LevelName(level) + " " + std::string(component) + ": " +
+           std::string(message);
+  }
+  line += '\n';
+  std::lock_guard<std::mutex> lock(g_mu);
+  // One write per line so lines from several threads never interleave.
+  ssize_t unused = write(STDERR_FILENO, line.data(), line.size());
+  (void)unused;
+}
+
+}  // namespace ferry::platform

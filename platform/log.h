@@ -1,0 +1,31 @@
+// Logging to stderr, one line per event: plain text for a person or one JSON object per line
+// for journald and log shippers. Thread-safe; the level and format can change at run time.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace ferry::platform {
+
+enum class LogLevel { kDebug = 0, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+
+// "debug", "info", "warn", "error" -> level; false for anything else.
+bool ParseLogLevel(std::string_view name, LogLevel* level);
+
+void SetLogLevel(LogLevel level);
+void SetLogFormat(LogFormat format);
+bool LogEnabled(LogLevel level);
+
+// Writes one line: time, level, component ("queue", "mqtt", ...) and the message.
+void Log(LogLevel level, std::string_view component, std::string_view message);
+
+inline void LogDebug(std::string_view c, std::string_view m) { Log(LogLevel::kDebug, c, m); }
+inline void LogInfo(std::string_view c, std::string_view m) { Log(LogLevel::kInfo, c, m); }
+inline void LogWarn(std::string_view c, std::string_view m) { Log(LogLevel::kWarn, c, m); }
+inline void LogError(std::string_view c, std::string_view m) { Log(LogLevel::kError, c, m); }
+
+// RFC 3339 UTC with milliseconds: 2026-11-21T10:15:00.123Z.
+std::string FormatRfc3339Millis(int64_t unix_ms);
+
+}  // namespace ferry::platform

@@ -1,0 +1,21 @@
+// Waiting on a socket, for loops that drive a client library's network I/O themselves.
+#pragma once
+
+#include "platform/status.h"
+
+namespace ferry::platform {
+
+struct FdReady {
+  bool readable = false;
+  bool writable = false;
+  bool error = false;  // hang-up or error condition on the descriptor
+};
+
+// Waits up to `timeout_ms` for `fd` to become readable (and writable, when `want_write`).
+// Returns all-false on timeout or EINTR. kIoError if poll itself fails.
+Result<FdReady> WaitFd(int fd, bool want_write, int timeout_ms);
+
+// Sleeps for `ms` milliseconds on the monotonic clock.
+void SleepMillis(int64_t ms);
+
+}  // namespace ferry::platform
