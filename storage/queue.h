@@ -1,0 +1,178 @@
+// The durable record queue: a SQLite database (WAL) holding records as compressed blocks of
+// NDJSON lines, batch boundaries, removed sequence numbers and dead letters. Format: FORMAT.md.
+//
+// Records get sequence numbers, strictly increasing within the queue's epoch. A group of records
+// appended together is one block (one zstd frame, one row) written in one transaction: the
+// group commit. Batches are ranges of sequence numbers decided once and kept, so a batch retried
+// after a restart carries the same range, records and key.
+//
+// Thread-safety: all methods may be called from any thread; they serialize on one mutex. Only
+// short SQLite work runs under it; batch bodies are assembled by BatchAssembler outside it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/clock.h"
+#include "platform/random.h"
+#include "platform/status.h"
+
+namespace ferry::storage {
+
+class Db;
+class ZstdCodec;
+
+struct QueueOptions {
+  std::string path;                  // database file; its directory is created if missing
+  uint64_t max_bytes = 256ull << 20;  // quota for database + WAL on disk
+  bool sync_full = true;              // fsync every commit (survives power loss)
+  int compression_level = 3;          // zstd level of stored blocks
+};
+
+struct DeadLetterInput {
+  std::string_view reason;
+  std::string_view topic;
+  std::string_view payload;  // as received, any bytes
+  int64_t received_ms = 0;
+};
+
+// Encodes `count` records whose sequence numbers are first_seq, first_seq+1, ... as NDJSON
+// lines (each ending in '\n', exactly `count` lines) appended to `out`.
+using EncodeFn = std::function<void(uint64_t first_seq, std::string& out)>;
+
+struct AppendRequest {
+  uint32_t count = 0;              // records to encode; 0 for dead letters only
+  int64_t oldest_received_ms = 0;  // wall time of the group's first record
+  EncodeFn encode;
+  std::span<const DeadLetterInput> dead_letters;
+};
+
+struct SeqRange {
+  uint64_t first = 0;
+  uint64_t last = 0;  // inclusive; first > last when empty
+};
+
+struct BatchLimits {
+  uint32_t max_records = 10'000;
+  uint64_t max_raw_bytes = 4ull << 20;  // uncompressed NDJSON
+  bool allow_partial = true;  // false: form a new batch only if it reaches a limit
+};
+
+// A batch: a range of sequence numbers and the stored blocks that hold them.
+struct BatchPlan {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  uint32_t attempts = 0;  // sends of this batch before, across restarts
+  struct Block {
+    uint64_t first_seq, last_seq;
+    std::string data;  // zstd frame
+  };
+  std::vector<Block> blocks;
+  std::vector<uint64_t> removed;  // seqs in range that are not to be sent, ascending
+};
+
+struct QueueStats {
+  std::string epoch;
+  uint64_t records = 0;          // records stored and not yet delivered
+  uint64_t stored_bytes = 0;     // compressed bytes of those records' blocks
+  uint64_t raw_bytes = 0;        // their NDJSON size
+  uint64_t disk_bytes = 0;       // database + WAL on disk
+  uint64_t dead_letters = 0;
+  int64_t oldest_received_ms = 0;  // 0 when empty
+  uint64_t next_seq = 1;
+  std::string quarantined;  // path a corrupt file was moved to at open, or ""
+};
+
+struct DeadLetter {
+  int64_t id = 0;
+  int64_t created_ms = 0;
+  int64_t received_ms = 0;
+  std::string reason, topic, payload;
+  std::optional<uint64_t> seq;  // set when the record had been queued (refused upstream)
+};
+
+class Queue {
+ public:
+  ~Queue();
+
+  // Opens or creates the queue. A file that is not a valid queue (not SQLite, corrupt, unknown
+  // schema version) is moved aside to "<path>.corrupt-<UTC time>" and a new queue with a new
+  // epoch is created; stats().quarantined says so. Errors: kIoError when the directory or file
+  // cannot be created, kNoSpace when the disk is full.
+  static platform::Result<std::unique_ptr<Queue>> Open(const QueueOptions& options,
+                                                       platform::Clock& clock,
+                                                       platform::Random& random);
+
+  // Appends a group of records (one block) and dead letters in one transaction. Returns the
+  // records' sequence range. kNoSpace when the quota or the disk is full (nothing stored);
+  // kIoError for a failed write or sync (nothing stored).
+  platform::Result<SeqRange> Append(const AppendRequest& request);
+
+  // The oldest unacknowledged batch, or a new one formed from the oldest records not in a batch
+  // yet; nullopt when there is nothing to send (or not enough and !limits.allow_partial).
+  platform::Result<std::optional<BatchPlan>> NextBatch(const BatchLimits& limits);
+  // The batch was delivered: its records leave the queue.
+  platform::Status Ack(uint64_t first_seq, uint64_t last_seq);
+  // Counts one more send attempt of the batch.
+  platform::Status NoteAttempt(uint64_t first_seq);
+  // Replaces the batch by two halves split by sequence range (for 413 and bisection).
+  // kInvalidArgument when the batch holds a single sequence number.
+  platform::Status SplitBatch(uint64_t first_seq, uint64_t last_seq);
+  // Moves the records of a (usually one-record) batch to the dead letters with `reason`;
+  // `lines` are the records as sent, one per line. The batch leaves the queue.
+  platform::Status DeadLetterBatch(uint64_t first_seq, uint64_t last_seq, std::string_view reason,
+                                   std::string_view lines);
+
+  // Dead letters, newest last; `after_id` for paging.
+  platform::Result<std::vector<DeadLetter>> ListDeadLetters(int64_t after_id, int limit);
+
+  QueueStats Stats();
+  const std::string& epoch() const { return epoch_; }
+
+ private:
+  Queue(QueueOptions options, platform::Clock& clock);
+  platform::Status Init(platform::Random& random);
+  platform::Status LoadCounters();
+  platform::Status PrepareStatements();
+  platform::Status Commit(std::string_view what);
+  platform::Result<std::optional<BatchPlan>> LoadBatch(uint64_t first, uint64_t last,
+                                                       uint32_t attempts);
+  platform::Result<std::optional<std::pair<uint64_t, uint64_t>>> FormBatch(
+      const BatchLimits& limits);
+  platform::Status InsertDeadLetters(std::span<const DeadLetterInput> dead_letters);
+  platform::Status DeleteThrough(uint64_t last_seq);
+  platform::Status FinishBatch(uint64_t first_seq, uint64_t last_seq,
+                               std::span<const std::string_view> dead,
+                               std::string_view reason = {});
+  uint64_t DiskBytes();
+
+  struct Statements;
+
+  QueueOptions options_;
+  platform::Clock& clock_;
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;
+  std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<ZstdCodec> codec_;
+  std::string epoch_;
+  std::string quarantined_;
+  std::string scratch_;  // reused encode buffer
+  std::string block_;    // reused compressed buffer
+  uint64_t next_seq_ = 1;
+  uint64_t acked_through_ = 0;   // every seq <= this has left the queue
+  uint64_t batched_through_ = 0;  // every seq <= this is in a batch (or gone)
+  uint64_t records_ = 0;
+  uint64_t stored_bytes_ = 0;
+  uint64_t raw_bytes_ = 0;
+  uint64_t dead_letters_ = 0;
+  int64_t oldest_received_ms_ = 0;
+};
+
+}  // namespace ferry::storage

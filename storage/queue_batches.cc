@@ -1,0 +1,247 @@
+// Batch boundaries, acknowledgement and dead-lettering of queued records.
+#include <algorithm>
+
+#include "storage/queue.h"
+#include "storage/queue_internal.h"
+
+namespace ferry::storage {
+
+using platform::Result;
+using platform::Status;
+
+Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt& first = stmts_->first_batch;
+  Result<bool> row = first.Step();
+  if (!row.ok()) return row.status();
+  if (*row) {
+    uint64_t a = static_cast<uint64_t>(first.Int(0)), b = static_cast<uint64_t>(first.Int(1));
+    uint32_t attempts = static_cast<uint32_t>(first.Int(2));
+    first.Reset();
+    return LoadBatch(a, b, attempts);
+  }
+  first.Reset();
+  Result<std::optional<std::pair<uint64_t, uint64_t>>> formed = FormBatch(limits);
+  if (!formed.ok()) return formed.status();
+  if (!formed->has_value()) return std::optional<BatchPlan>();
+  auto [a, b] = **formed;
+  Stmt& ins = stmts_->insert_batch;
+  FERRY_RETURN_IF_ERROR(
+      ins.Bind(1, static_cast<int64_t>(a)).Bind(2, static_cast<int64_t>(b)).Run());
+  batched_through_ = b;
+  return LoadBatch(a, b, 0);
+}
+
+// Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits.
+Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const BatchLimits& limits) {
+  uint64_t start = batched_through_ + 1;
+  if (start >= next_seq_) return std::optional<std::pair<uint64_t, uint64_t>>();
+  Stmt& s = stmts_->blocks_from;
+  s.Bind(1, static_cast<int64_t>(start));
+  uint64_t end = start - 1, records = 0, raw = 0;
+  bool full = false;
+  for (;;) {
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    uint64_t bf = std::max<uint64_t>(static_cast<uint64_t>(s.Int(0)), start);
+    uint64_t bl = static_cast<uint64_t>(s.Int(1));
+    uint64_t block_records = static_cast<uint64_t>(s.Int(1) - s.Int(0) + 1);
+    uint64_t per_record = std::max<uint64_t>(1, static_cast<uint64_t>(s.Int(2)) / block_records);
+    uint64_t take = bl - bf + 1;
+    take = std::min<uint64_t>(take, limits.max_records - records);
+    if (raw + take * per_record > limits.max_raw_bytes) {
+      uint64_t fit = (limits.max_raw_bytes - std::min(raw, limits.max_raw_bytes)) / per_record;
+      take = std::max<uint64_t>(records == 0 ? 1 : 0, std::min(take, fit));
+      full = true;
+    }
+    end = bf + take - 1;
+    records += take;
+    raw += take * per_record;
+    if (records >= limits.max_records) full = true;
+    if (full || take == 0) break;
+  }
+  s.Reset();
+  if (records == 0 || (!full && !limits.allow_partial)) {
+    return std::optional<std::pair<uint64_t, uint64_t>>();
+  }
+  return std::optional<std::pair<uint64_t, uint64_t>>(std::make_pair(start, end));
+}
+
+Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
+                                                  uint32_t attempts) {
+  BatchPlan plan;
+  plan.first_seq = first;
+  plan.last_seq = last;
+  plan.attempts = attempts;
+  Stmt& s = stmts_->blocks_in_range;
+  s.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
+  for (;;) {
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    plan.blocks.push_back({static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)),
+                           std::string(s.Blob(3))});
+  }
+  s.Reset();
+  Stmt& r = stmts_->removed_in_range;
+  r.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
+  for (;;) {
+    Result<bool> row = r.Step();
+    if (!row.ok()) {
+      r.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    plan.removed.push_back(static_cast<uint64_t>(r.Int(0)));
+  }
+  r.Reset();
+  return std::optional<BatchPlan>(std::move(plan));
+}
+
+// Removes every record with seq <= last_seq. Runs inside the caller's transaction.
+Status Queue::DeleteThrough(uint64_t last_seq) {
+  Stmt& del = stmts_->delete_blocks_through;
+  del.Bind(1, static_cast<int64_t>(last_seq));
+  uint64_t freed = 0, freed_raw = 0;
+  for (;;) {
+    Result<bool> row = del.Step();
+    if (!row.ok()) {
+      del.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    freed += static_cast<uint64_t>(del.Int(0));
+    freed_raw += static_cast<uint64_t>(del.Int(1));
+  }
+  del.Reset();
+  FERRY_RETURN_IF_ERROR(stmts_->delete_removed_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
+  FERRY_RETURN_IF_ERROR(stmts_->set_meta.Bind(1, std::string_view("acked_through"))
+                            .Bind(2, std::to_string(last_seq))
+                            .Run());
+  stored_bytes_ -= std::min(stored_bytes_, freed);
+  raw_bytes_ -= std::min(raw_bytes_, freed_raw);
+  return Status::Ok();
+}
+
+Status Queue::Ack(uint64_t first_seq, uint64_t last_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FinishBatch(first_seq, last_seq, {});
+}
+
+// Removes the batch and every record through last_seq in one transaction, inserting `dead`
+// first when the records are being dead-lettered. Caller holds mu_.
+Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
+                          std::span<const std::string_view> dead, std::string_view reason) {
+  Result<int64_t> lower = db_->QueryInt("SELECT count(*) FROM batches WHERE first_seq<" +
+                                        std::to_string(first_seq));
+  if (!lower.ok()) return lower.status();
+  // Batches are delivered in order; finishing one with an older one pending would lose records.
+  if (*lower > 0) return Status::InvalidArgument("batch finished out of order");
+  uint64_t before = acked_through_;
+  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
+                                          std::to_string(before) + " AND seq<=" +
+                                          std::to_string(last_seq));
+  if (!removed.ok()) return removed.status();
+  FERRY_RETURN_IF_ERROR(stmts_->begin.Run());
+  Status st;
+  int64_t now = clock_.WallMillis();
+  for (std::string_view line : dead) {
+    if (!st.ok()) break;
+    Stmt& s = stmts_->insert_dead_letter;
+    s.Bind(1, now).Bind(2, now).Bind(3, reason).Bind(4, std::string_view("")).BindBlob(5, line);
+    if (first_seq == last_seq) {
+      s.Bind(6, static_cast<int64_t>(first_seq));
+    } else {
+      s.BindNull(6);
+    }
+    st = s.Run();
+  }
+  if (st.ok()) st = stmts_->delete_batch.Bind(1, static_cast<int64_t>(first_seq)).Run();
+  if (st.ok()) st = DeleteThrough(last_seq);
+  if (st.ok()) st = Commit("commit batch removal");
+  if (!st.ok()) {
+    (void)stmts_->rollback.Run();
+    return st;
+  }
+  dead_letters_ += dead.size();
+  if (last_seq > before) {
+    records_ -= std::min<uint64_t>(records_, last_seq - before - static_cast<uint64_t>(*removed));
+    acked_through_ = last_seq;
+  }
+  batched_through_ = std::max(batched_through_, acked_through_);
+  Result<bool> row = stmts_->oldest_block.Step();
+  oldest_received_ms_ = row.ok() && *row ? stmts_->oldest_block.Int(0) : 0;
+  stmts_->oldest_block.Reset();
+  return Status::Ok();
+}
+
+Status Queue::NoteAttempt(uint64_t first_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stmts_->attempt_batch.Bind(1, static_cast<int64_t>(first_seq)).Run();
+}
+
+Status Queue::SplitBatch(uint64_t first_seq, uint64_t last_seq) {
+  if (first_seq >= last_seq) return Status::InvalidArgument("a one-record batch cannot be split");
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t mid = first_seq + (last_seq - first_seq) / 2;
+  FERRY_RETURN_IF_ERROR(stmts_->begin.Run());
+  Status st = stmts_->split_batch.Bind(1, static_cast<int64_t>(mid))
+                  .Bind(2, static_cast<int64_t>(first_seq))
+                  .Run();
+  if (st.ok()) {
+    st = stmts_->insert_batch.Bind(1, static_cast<int64_t>(mid + 1))
+             .Bind(2, static_cast<int64_t>(last_seq))
+             .Run();
+  }
+  if (st.ok()) st = Commit("commit split");
+  if (!st.ok()) (void)stmts_->rollback.Run();
+  return st;
+}
+
+Status Queue::DeadLetterBatch(uint64_t first_seq, uint64_t last_seq, std::string_view reason,
+                              std::string_view lines) {
+  std::vector<std::string_view> dead;
+  while (!lines.empty()) {
+    size_t nl = lines.find('\n');
+    dead.push_back(lines.substr(0, nl));
+    lines.remove_prefix(nl == std::string_view::npos ? lines.size() : nl + 1);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // The records now live in the dead letters: they leave the queue like delivered ones.
+  return FinishBatch(first_seq, last_seq, dead, reason);
+}
+
+Result<std::vector<DeadLetter>> Queue::ListDeadLetters(int64_t after_id, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DeadLetter> out;
+  Stmt& s = stmts_->list_dead_letters;
+  s.Bind(1, after_id).Bind(2, limit);
+  for (;;) {
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    DeadLetter d;
+    d.id = s.Int(0);
+    d.created_ms = s.Int(1);
+    d.received_ms = s.Int(2);
+    d.reason = s.Text(3);
+    d.topic = s.Text(4);
+    d.payload = s.Blob(5);
+    if (!s.IsNull(6)) d.seq = static_cast<uint64_t>(s.Int(6));
+    out.push_back(std::move(d));
+  }
+  s.Reset();
+  return out;
+}
+
+}  // namespace ferry::storage

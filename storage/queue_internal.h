@@ -1,0 +1,17 @@
+// Prepared statements shared by queue.cc and queue_batches.cc. Internal to storage/.
+#pragma once
+
+#include "storage/sqlite_db.h"
+
+namespace ferry::storage {
+
+struct Queue::Statements {
+  Stmt begin, commit, rollback;
+  Stmt insert_block, insert_dead_letter;
+  Stmt first_batch, insert_batch, split_batch, attempt_batch, delete_batch;
+  Stmt blocks_from, blocks_in_range, removed_in_range, insert_removed;
+  Stmt delete_blocks_through, delete_removed_through, set_meta, oldest_block;
+  Stmt list_dead_letters;
+};
+
+}  // namespace ferry::storage

@@ -1,0 +1,33 @@
+// The queue's schema, in one place with the rest of its SQL. See FORMAT.md.
+#pragma once
+
+namespace ferry::storage {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Run once on a new, empty database, inside a transaction, after PRAGMA auto_vacuum.
+inline constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE blocks(
+  first_seq   INTEGER PRIMARY KEY,
+  last_seq    INTEGER NOT NULL,
+  raw_bytes   INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  data        BLOB NOT NULL);
+CREATE TABLE batches(
+  first_seq INTEGER PRIMARY KEY,
+  last_seq  INTEGER NOT NULL,
+  attempts  INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE removed(seq INTEGER PRIMARY KEY);
+CREATE TABLE dead_letters(
+  id          INTEGER PRIMARY KEY,
+  created_ms  INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  reason      TEXT NOT NULL,
+  topic       TEXT NOT NULL,
+  payload     BLOB NOT NULL,
+  seq         INTEGER);
+PRAGMA user_version = 1;
+)sql";
+
+}  // namespace ferry::storage

@@ -1,0 +1,29 @@
+// zstd compression with reused contexts (one per owner; not thread-safe).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "platform/status.h"
+
+namespace ferry::storage {
+
+class ZstdCodec {
+ public:
+  ZstdCodec();
+  ~ZstdCodec();
+  ZstdCodec(const ZstdCodec&) = delete;
+  ZstdCodec& operator=(const ZstdCodec&) = delete;
+
+  // Appends one zstd frame holding `input` (with its content size) to `out`.
+  platform::Status Compress(std::string_view input, int level, std::string& out);
+  // Appends the decompressed content of `input` (one or more frames) to `out`.
+  // kCorruption if the bytes are not valid zstd or decompress beyond `max_bytes`.
+  platform::Status Decompress(std::string_view input, size_t max_bytes, std::string& out);
+
+ private:
+  struct Contexts;
+  Contexts* ctx_;
+};
+
+}  // namespace ferry::storage

@@ -1,0 +1,255 @@
+#include "storage/queue.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+
+#include "platform/file.h"
+#include "storage/batch_assembler.h"
+#include "storage/zstd_codec.h"
+#include "support/temp_dir.h"
+
+using namespace ferry;
+using storage::AppendRequest;
+using storage::BatchLimits;
+using storage::Queue;
+
+namespace {
+
+std::unique_ptr<Queue> OpenQueue(const std::string& path, platform::Clock& clock) {
+  platform::FixedRandom random(42);
+  auto q = Queue::Open({path, 64ull << 20, false, 3}, clock, random);
+  REQUIRE_MESSAGE(q.ok(), q.status().ToString());
+  return std::move(*q);
+}
+
+// Appends `count` records whose lines are {"seq":N}.
+storage::SeqRange AppendRecords(Queue& q, uint32_t count, int64_t received_ms = 1000) {
+  AppendRequest req;
+  req.count = count;
+  req.oldest_received_ms = received_ms;
+  req.encode = [count](uint64_t first, std::string& out) {
+    for (uint64_t s = first; s < first + count; ++s) out += "{\"seq\":" + std::to_string(s) + "}\n";
+  };
+  auto r = q.Append(req);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return *r;
+}
+
+std::string Body(const storage::BatchPlan& plan, int level = 3, uint32_t* records = nullptr) {
+  storage::BatchAssembler assembler(level);
+  storage::AssembledBatch out;
+  REQUIRE(assembler.Assemble(plan, &out).ok());
+  if (records) *records = out.records;
+  if (!out.compressed) return out.body;
+  storage::ZstdCodec codec;
+  std::string plain;
+  REQUIRE(codec.Decompress(out.body, 1 << 30, plain).ok());
+  return plain;
+}
+
+std::string Lines(uint64_t first, uint64_t last) {
+  std::string s;
+  for (uint64_t i = first; i <= last; ++i) s += "{\"seq\":" + std::to_string(i) + "}\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("append assigns consecutive sequence numbers from 1") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  CHECK(AppendRecords(*q, 3).first == 1);
+  auto r = AppendRecords(*q, 2);
+  CHECK(r.first == 4);
+  CHECK(r.last == 5);
+  auto s = q->Stats();
+  CHECK(s.records == 5);
+  CHECK(s.next_seq == 6);
+  CHECK(s.epoch.size() == 8);
+  CHECK(s.oldest_received_ms == 1000);
+}
+
+TEST_CASE("a batch holds the oldest records up to the record limit and ack removes them") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 5);
+  AppendRecords(*q, 5);
+  auto b = q->NextBatch({7, 1 << 20, true});
+  REQUIRE(b.ok());
+  REQUIRE(b->has_value());
+  CHECK((*b)->first_seq == 1);
+  CHECK((*b)->last_seq == 7);
+  CHECK(Body(**b) == Lines(1, 7));
+  REQUIRE(q->Ack(1, 7).ok());
+  CHECK(q->Stats().records == 3);
+  auto next = q->NextBatch({100, 1 << 20, true});
+  REQUIRE(next.ok());
+  REQUIRE(next->has_value());
+  CHECK((*next)->first_seq == 8);
+  CHECK(Body(**next) == Lines(8, 10));
+  REQUIRE(q->Ack(8, 10).ok());
+  CHECK(q->Stats().records == 0);
+  auto none = q->NextBatch({100, 1 << 20, true});
+  REQUIRE(none.ok());
+  CHECK(!none->has_value());
+}
+
+TEST_CASE("a partial batch waits until partial batches are allowed") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 3);
+  auto b = q->NextBatch({10, 1 << 20, false});
+  REQUIRE(b.ok());
+  CHECK(!b->has_value());
+  b = q->NextBatch({3, 1 << 20, false});
+  REQUIRE(b.ok());
+  CHECK(b->has_value());
+}
+
+TEST_CASE("an unacknowledged batch is offered again with the same range after reopening") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  std::string epoch;
+  {
+    auto q = OpenQueue(dir.File("q.db"), clock);
+    epoch = q->epoch();
+    AppendRecords(*q, 10);
+    auto b = q->NextBatch({4, 1 << 20, true});
+    REQUIRE(b.ok());
+    REQUIRE(q->NoteAttempt(1).ok());
+    AppendRecords(*q, 10);  // more records must not grow the decided batch
+  }
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  CHECK(q->epoch() == epoch);
+  CHECK(q->Stats().records == 20);
+  auto b = q->NextBatch({100, 1 << 20, true});
+  REQUIRE(b.ok());
+  REQUIRE(b->has_value());
+  CHECK((*b)->first_seq == 1);
+  CHECK((*b)->last_seq == 4);
+  CHECK((*b)->attempts == 1);
+  REQUIRE(q->Ack(1, 4).ok());
+  CHECK(AppendRecords(*q, 1).first == 21);
+}
+
+TEST_CASE("sequence numbers keep increasing after every record was delivered and reopened") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  {
+    auto q = OpenQueue(dir.File("q.db"), clock);
+    AppendRecords(*q, 5);
+    auto b = q->NextBatch({100, 1 << 20, true});
+    REQUIRE(q->Ack(1, 5).ok());
+  }
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  CHECK(q->Stats().records == 0);
+  CHECK(AppendRecords(*q, 1).first == 6);
+}
+
+TEST_CASE("split halves a batch by sequence range") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 10);
+  auto b = q->NextBatch({100, 1 << 20, true});
+  REQUIRE(q->SplitBatch(1, 10).ok());
+  auto first = q->NextBatch({100, 1 << 20, true});
+  REQUIRE(first->has_value());
+  CHECK((*first)->last_seq == 5);
+  CHECK(Body(**first) == Lines(1, 5));
+  REQUIRE(q->Ack(1, 5).ok());
+  auto second = q->NextBatch({100, 1 << 20, true});
+  CHECK((*second)->first_seq == 6);
+  CHECK((*second)->last_seq == 10);
+  CHECK(q->SplitBatch(7, 7).code() == platform::Code::kInvalidArgument);
+}
+
+TEST_CASE("dead-lettering a batch keeps its lines with the reason and removes the records") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 2);
+  auto b = q->NextBatch({1, 1 << 20, true});
+  REQUIRE(q->DeadLetterBatch(1, 1, "422: bad record", "{\"seq\":1}\n").ok());
+  auto s = q->Stats();
+  CHECK(s.records == 1);
+  CHECK(s.dead_letters == 1);
+  auto list = q->ListDeadLetters(0, 10);
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 1);
+  CHECK((*list)[0].reason == "422: bad record");
+  CHECK((*list)[0].payload == "{\"seq\":1}");
+  CHECK((*list)[0].seq == 1u);
+}
+
+TEST_CASE("dead letters from intake are stored with the group and counted") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  storage::DeadLetterInput dl{"empty payload", "a/b", "", 5};
+  AppendRequest req;
+  req.dead_letters = {&dl, 1};
+  REQUIRE(q->Append(req).ok());
+  CHECK(q->Stats().dead_letters == 1);
+  CHECK(q->Stats().records == 0);
+  auto list = q->ListDeadLetters(0, 10);
+  CHECK((*list)[0].topic == "a/b");
+  CHECK(!(*list)[0].seq.has_value());
+}
+
+TEST_CASE("stored blocks are sent as they are when whole, and recompressed when cut") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 400);
+  AppendRecords(*q, 400);
+  auto whole = q->NextBatch({800, 1 << 20, true});
+  REQUIRE(whole->has_value());
+  REQUIRE((*whole)->blocks.size() == 2);
+  uint32_t records = 0;
+  CHECK(Body(**whole, 3, &records) == Lines(1, 800));
+  CHECK(records == 800);
+  storage::BatchPlan cut = **whole;
+  cut.first_seq = 3;
+  cut.last_seq = 401;
+  cut.removed = {5};
+  std::string expect = Lines(3, 4) + Lines(6, 401);
+  CHECK(Body(cut, 3, &records) == expect);
+  CHECK(records == 398);
+  CHECK(Body(cut, 0) == expect);
+}
+
+TEST_CASE("a file that is not a queue is moved aside and a new queue starts") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  std::string path = dir.File("q.db");
+  SUBCASE("garbage header") {
+    std::ofstream(path) << std::string(8192, 'x');
+  }
+  SUBCASE("unknown schema version") {
+    auto q = OpenQueue(path, clock);
+    q.reset();
+    std::ofstream(path, std::ios::in | std::ios::out | std::ios::binary).seekp(60) << "\x7f";
+  }
+  SUBCASE("truncated database") {
+    {
+      auto q = OpenQueue(path, clock);
+      for (int i = 0; i < 50; ++i) AppendRecords(*q, 100);
+    }
+    auto size = platform::FileSize(path);
+    REQUIRE(size.ok());
+    REQUIRE(truncate(path.c_str(), static_cast<off_t>(*size / 3)) == 0);
+  }
+  auto q = OpenQueue(path, clock);
+  auto s = q->Stats();
+  REQUIRE(!s.quarantined.empty());
+  CHECK(s.quarantined.find(".corrupt-") != std::string::npos);
+  CHECK(platform::PathExists(s.quarantined));
+  CHECK(s.records == 0);
+  CHECK(AppendRecords(*q, 1).first == 1);
+}
