@@ -1,0 +1,69 @@
+#include "agent/forward/uploader.h"
+
+#include <httplib.h>
+
+namespace ferry::agent {
+
+namespace {
+constexpr size_t kMaxResponseBody = 4096;
+}
+
+bool SplitUrl(const std::string& url, std::string* origin, std::string* path) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return false;
+  std::string s = url.substr(0, scheme);
+  if (s != "http" && s != "https") return false;
+  size_t slash = url.find('/', scheme + 3);
+  *origin = url.substr(0, slash);
+  *path = slash == std::string::npos ? "/" : url.substr(slash);
+  return origin->size() > scheme + 3;
+}
+
+platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& config) {
+  std::string origin, path;
+  if (!SplitUrl(config.upstream.url, &origin, &path)) {
+    return platform::Status::InvalidArgument("upstream.url: not an http(s) URL: " +
+                                             config.upstream.url);
+  }
+  std::unique_ptr<Uploader> u(new Uploader(config, path));
+  u->client_ = std::make_unique<httplib::Client>(origin);
+  if (!u->client_->is_valid()) {
+    return platform::Status::InvalidArgument("upstream.url: cannot use " + origin);
+  }
+  auto timeout_s = static_cast<time_t>(config.upstream.timeout_ms / 1000);
+  auto timeout_us = static_cast<time_t>((config.upstream.timeout_ms % 1000) * 1000);
+  u->client_->set_connection_timeout(timeout_s, timeout_us);
+  u->client_->set_read_timeout(timeout_s, timeout_us);
+  u->client_->set_write_timeout(timeout_s, timeout_us);
+  u->client_->set_keep_alive(true);
+  if (!config.upstream.token.empty()) u->client_->set_bearer_token_auth(config.upstream.token);
+  return u;
+}
+
+Uploader::Uploader(const Config& config, std::string path) : config_(config), path_(std::move(path)) {}
+Uploader::~Uploader() = default;
+
+void Uploader::Abort() { client_->stop(); }
+
+UploadResponse Uploader::Send(const UploadRequest& req) {
+  httplib::Headers headers = {
+      {"Idempotency-Key", std::string(req.idempotency_key)},
+      {"Ferry-Gateway", config_.gateway.id},
+      {"Ferry-Records", std::to_string(req.records)},
+      {"Ferry-Schema", "1"},
+  };
+  if (req.compressed) headers.emplace("Content-Encoding", "zstd");
+  UploadResponse out;
+  httplib::Result res = client_->Post(path_, headers, *req.body, "application/x-ndjson");
+  if (!res) {
+    out.error = httplib::to_string(res.error());
+    client_->stop();  // drop a half-dead keep-alive connection
+    return out;
+  }
+  out.status = res->status;
+  out.body = res->body.substr(0, kMaxResponseBody);
+  out.retry_after = res->get_header_value("Retry-After");
+  return out;
+}
+
+}  // namespace ferry::agent

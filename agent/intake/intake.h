@@ -1,0 +1,49 @@
+// The intake stage: a group of received messages is normalized and committed to the queue as
+// one transaction (records as one block, failures as dead letters). Used by one thread at a
+// time (the MQTT loop); reuses its buffers between groups.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/normalize/normalizer.h"
+#include "agent/status/metrics.h"
+#include "platform/status.h"
+#include "storage/queue.h"
+
+namespace ferry::agent {
+
+struct ReceivedMessage {
+  std::string topic;
+  std::string payload;
+  int64_t received_ms = 0;
+  int qos = 0;
+  bool oversize = false;  // payload was cut: it exceeded mqtt.max_payload
+  uint64_t full_size = 0;
+};
+
+class Intake {
+ public:
+  Intake(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
+         Metrics& metrics);
+
+  // Normalizes and stores `messages`. OK means every message is committed (as a record or a
+  // dead letter) or was dropped by an ignore route: the caller may acknowledge them all.
+  // On error nothing is stored: kNoSpace (quota or disk full), kIoError (write or sync).
+  platform::Status Store(std::span<const ReceivedMessage> messages);
+
+ private:
+  const Config& config_;
+  const Normalizer& normalizer_;
+  storage::Queue& queue_;
+  Metrics& metrics_;
+  std::vector<Normalized> records_;
+  std::vector<const ReceivedMessage*> sources_;
+  std::vector<std::string> reasons_;
+  std::vector<storage::DeadLetterInput> dead_;
+};
+
+}  // namespace ferry::agent

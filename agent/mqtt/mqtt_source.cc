@@ -1,0 +1,211 @@
+#include "agent/mqtt/mqtt_source.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "platform/log.h"
+#include "platform/poll.h"
+
+namespace ferry::agent {
+
+namespace {
+
+constexpr int kPollMs = 100;
+constexpr int kMaxReadsPerRound = 100'000;
+
+void InitLibraryOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { mosquitto_lib_init(); });
+}
+
+}  // namespace
+
+MqttSource::MqttSource(const Config& config, Intake& intake, Metrics& metrics, AgentState& state,
+                       platform::Clock& clock)
+    : config_(config),
+      intake_(intake),
+      metrics_(metrics),
+      state_(state),
+      clock_(clock),
+      reconnect_delay_ms_(config.mqtt.reconnect_min_ms) {
+  InitLibraryOnce();
+}
+
+MqttSource::~MqttSource() {
+  if (mosq_) mosquitto_destroy(mosq_);
+}
+
+void MqttSource::OnConnectThunk(mosquitto*, void* self, int rc) {
+  static_cast<MqttSource*>(self)->OnConnect(rc);
+}
+
+void MqttSource::OnDisconnectThunk(mosquitto*, void* self, int rc) {
+  auto* s = static_cast<MqttSource*>(self);
+  s->session_up_ = false;
+  s->metrics_.mqtt_connected = 0;
+}
+
+void MqttSource::OnMessageThunk(mosquitto*, void* self, const mosquitto_message* msg) {
+  static_cast<MqttSource*>(self)->OnMessage(msg);
+}
+
+void MqttSource::OnConnect(int rc) {
+  if (rc != 0) {
+    state_.SetIntake(std::string("connecting: broker refused: ") + mosquitto_connack_string(rc));
+    return;
+  }
+  session_up_ = true;
+  metrics_.mqtt_connected = 1;
+  ++metrics_.mqtt_connects;
+  reconnect_delay_ms_ = config_.mqtt.reconnect_min_ms;
+  state_.SetIntake("connected");
+  for (const Subscription& s : config_.mqtt.subscriptions) {
+    int src = mosquitto_subscribe(mosq_, nullptr, s.topic.c_str(), s.qos);
+    if (src != MOSQ_ERR_SUCCESS) {
+      platform::LogError("mqtt", "subscribe " + s.topic + ": " + mosquitto_strerror(src));
+    }
+  }
+  platform::LogInfo("mqtt", "connected to " + config_.mqtt.host + ":" +
+                                std::to_string(config_.mqtt.port) + " as " +
+                                config_.mqtt.client_id);
+}
+
+void MqttSource::OnMessage(const mosquitto_message* msg) {
+  if (pending_count_ == pending_.size()) pending_.emplace_back();
+  ReceivedMessage& m = pending_[pending_count_++];
+  m.topic.assign(msg->topic ? msg->topic : "");
+  size_t len = msg->payloadlen > 0 ? static_cast<size_t>(msg->payloadlen) : 0;
+  m.full_size = len;
+  m.oversize = len > config_.mqtt.max_payload;
+  // An oversize payload is kept only in part, for the dead letter that explains it.
+  size_t keep = m.oversize ? std::min<size_t>(len, 1024) : len;
+  m.payload.assign(static_cast<const char*>(msg->payload), keep);
+  m.received_ms = clock_.WallMillis();
+  m.qos = msg->qos;
+}
+
+bool MqttSource::Connect() {
+  if (!mosq_) {
+    mosq_ = mosquitto_new(config_.mqtt.client_id.c_str(), /*clean_session=*/false, this);
+    if (!mosq_) {
+      state_.SetIntake("connecting: cannot create MQTT client");
+      return false;
+    }
+    // Keep PUBACKs queued until loop_write: see the header.
+    mosquitto_threaded_set(mosq_, true);
+    mosquitto_connect_callback_set(mosq_, OnConnectThunk);
+    mosquitto_disconnect_callback_set(mosq_, OnDisconnectThunk);
+    mosquitto_message_callback_set(mosq_, OnMessageThunk);
+    if (!config_.mqtt.username.empty()) {
+      mosquitto_username_pw_set(mosq_, config_.mqtt.username.c_str(),
+                                config_.mqtt.password.empty() ? nullptr
+                                                              : config_.mqtt.password.c_str());
+    }
+  }
+  state_.SetIntake("connecting");
+  int keepalive = static_cast<int>(std::max<int64_t>(5, config_.mqtt.keepalive_ms / 1000));
+  int rc = mosquitto_connect(mosq_, config_.mqtt.host.c_str(), config_.mqtt.port, keepalive);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    std::string why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+    state_.SetIntake("connecting: " + why);
+    state_.SetLastError("mqtt connect to " + config_.mqtt.host + ":" +
+                            std::to_string(config_.mqtt.port) + ": " + why,
+                        clock_.WallMillis());
+    return false;
+  }
+  return true;
+}
+
+// Closes the connection without writing anything still queued (PUBACKs of unstored messages).
+// QoS 0 messages already read are stored first when `keep_unacked`, since nobody resends them.
+void MqttSource::Disconnect(const std::string& why, bool keep_unacked) {
+  if (keep_unacked) {
+    size_t kept = 0;
+    for (size_t i = 0; i < pending_count_; ++i) {
+      if (pending_[i].qos == 0) std::swap(pending_[kept++], pending_[i]);
+    }
+    pending_count_ = kept;
+    if (pending_count_ > 0) FlushPending();
+  }
+  pending_count_ = 0;
+  if (mosq_) mosquitto_destroy(mosq_);
+  mosq_ = nullptr;
+  session_up_ = false;
+  metrics_.mqtt_connected = 0;
+  platform::LogWarn("mqtt", "disconnected: " + why);
+}
+
+// Reads every packet the socket holds now (bounded), collecting messages in pending_.
+bool MqttSource::ReadAvailable() {
+  for (int i = 0; i < kMaxReadsPerRound; ++i) {
+    errno = 0;
+    int rc = mosquitto_loop_read(mosq_, 1);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      Disconnect(std::string("read: ") + mosquitto_strerror(rc), true);
+      return false;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    if (pending_count_ >= config_.storage.commit_max_records) break;
+  }
+  return true;
+}
+
+bool MqttSource::FlushPending() {
+  platform::Status st = intake_.Store({pending_.data(), pending_count_});
+  pending_count_ = 0;
+  if (st.ok()) return true;
+  state_.SetLastError("storing messages: " + st.ToString(), clock_.WallMillis());
+  state_.SetIntake("paused: " + st.ToString());
+  platform::LogError("intake", "cannot store messages, pausing intake: " + st.ToString());
+  return false;
+}
+
+void MqttSource::WaitBeforeReconnect(const std::atomic<bool>& stop) {
+  int64_t until = clock_.MonotonicMillis() + reconnect_delay_ms_;
+  while (!stop && clock_.MonotonicMillis() < until) {
+    state_.Beat(AgentState::Loop::kIntake, clock_.MonotonicMillis());
+    platform::SleepMillis(std::min<int64_t>(kPollMs, until - clock_.MonotonicMillis()));
+  }
+  reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, config_.mqtt.reconnect_max_ms);
+}
+
+void MqttSource::Run(const std::atomic<bool>& stop) {
+  while (!stop) {
+    state_.Beat(AgentState::Loop::kIntake, clock_.MonotonicMillis());
+    if (!mosq_ || mosquitto_socket(mosq_) < 0) {
+      if (!Connect()) {
+        WaitBeforeReconnect(stop);
+        continue;
+      }
+    }
+    platform::Result<platform::FdReady> ready =
+        platform::WaitFd(mosquitto_socket(mosq_), mosquitto_want_write(mosq_), kPollMs);
+    if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) {
+      WaitBeforeReconnect(stop);
+      continue;
+    }
+    if (pending_count_ > 0 && !FlushPending()) {
+      Disconnect("intake paused: messages could not be stored", false);
+      WaitBeforeReconnect(stop);
+      continue;
+    }
+    // Everything read so far is committed: now PUBACKs, pings and subscriptions may go out.
+    int rc = mosquitto_loop_write(mosq_, 1);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_loop_misc(mosq_);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+      Disconnect(std::string("write: ") + mosquitto_strerror(rc), true);
+      WaitBeforeReconnect(stop);
+    }
+  }
+  // Acknowledge what is stored and say goodbye; if the last group cannot be stored, leave
+  // without writing, so the broker keeps those messages for the next start.
+  if (mosq_ && (pending_count_ == 0 || FlushPending())) {
+    mosquitto_disconnect(mosq_);
+    (void)mosquitto_loop_write(mosq_, 1);
+  }
+}
+
+}  // namespace ferry::agent

@@ -1,0 +1,47 @@
+#include "agent/status/agent_state.h"
+
+namespace ferry::agent {
+
+void AgentState::SetIntake(std::string state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  intake_ = std::move(state);
+}
+
+std::string AgentState::Intake() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return intake_;
+}
+
+void AgentState::SetUpstream(std::string state, int64_t next_attempt_wall_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  upstream_ = std::move(state);
+  next_attempt_ms_ = next_attempt_wall_ms;
+}
+
+std::string AgentState::Upstream() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return upstream_;
+}
+
+int64_t AgentState::NextAttemptWallMs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_attempt_ms_;
+}
+
+void AgentState::SetLastError(std::string error, int64_t wall_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_error_ = std::move(error);
+  last_error_ms_ = wall_ms;
+}
+
+std::string AgentState::LastError() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+int64_t AgentState::LastErrorWallMs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_ms_;
+}
+
+}  // namespace ferry::agent

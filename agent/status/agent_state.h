@@ -1,0 +1,40 @@
+// What the agent is doing now, for /status, /readyz and `ferry status`: written by the loops,
+// read by the status server. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace ferry::agent {
+
+class AgentState {
+ public:
+  enum class Loop { kIntake = 0, kForwarder = 1 };
+
+  // Each loop calls Beat() every iteration; a loop silent for too long is not alive.
+  void Beat(Loop loop, int64_t mono_ms) { beats_[static_cast<int>(loop)] = mono_ms; }
+  int64_t LastBeat(Loop loop) const { return beats_[static_cast<int>(loop)]; }
+
+  void SetIntake(std::string state);  // "connected", "connecting", "paused: <why>"
+  std::string Intake() const;
+  // "ok", "idle", "backoff", "auth_failed", "sending"; next attempt in wall ms (0 = none).
+  void SetUpstream(std::string state, int64_t next_attempt_wall_ms = 0);
+  std::string Upstream() const;
+  int64_t NextAttemptWallMs() const;
+  void SetLastError(std::string error, int64_t wall_ms);
+  std::string LastError() const;
+  int64_t LastErrorWallMs() const;
+
+ private:
+  std::atomic<int64_t> beats_[2] = {0, 0};
+  mutable std::mutex mu_;
+  std::string intake_ = "starting";
+  std::string upstream_ = "idle";
+  int64_t next_attempt_ms_ = 0;
+  std::string last_error_;
+  int64_t last_error_ms_ = 0;
+};
+
+}  // namespace ferry::agent

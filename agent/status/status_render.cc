@@ -1,0 +1,160 @@
+#include "agent/status/status_render.h"
+
+#include "platform/log.h"
+#include "platform/process.h"
+
+#ifndef FERRY_VERSION
+#define FERRY_VERSION "0.0.0"
+#define FERRY_GIT_REVISION "unknown"
+#define FERRY_BUILD_TYPE "unknown"
+#define FERRY_TARGET_ARCH "unknown"
+#endif
+
+namespace ferry::agent {
+
+namespace {
+
+double AgeSeconds(int64_t now_ms, int64_t then_ms) {
+  return then_ms > 0 && now_ms > then_ms ? static_cast<double>(now_ms - then_ms) / 1000.0 : 0.0;
+}
+
+std::string Stamp(int64_t ms) { return ms > 0 ? platform::FormatRfc3339Millis(ms) : ""; }
+
+void Family(std::string& out, const char* name, const char* type, const char* help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void Sample(std::string& out, const char* name, double value) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.17g", value);
+  out.append(name).append(" ").append(buf).append("\n");
+}
+
+// Label values are escaped as the exposition format requires (backslash, quote, newline).
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void Labeled(std::string& out, const char* name, const char* label, const LabeledCounter& c,
+             const std::vector<std::string>& always) {
+  auto values = c.Snapshot();
+  for (const auto& v : always) values.emplace(v, 0);
+  for (const auto& [k, v] : values) {
+    out.append(name).append("{").append(label).append("=\"").append(EscapeLabel(k));
+    out.append("\"} ").append(std::to_string(v)).append("\n");
+  }
+}
+
+}  // namespace
+
+std::string VersionString() {
+  return std::string("ferry ") + FERRY_VERSION + " (revision " + FERRY_GIT_REVISION + ", " +
+         FERRY_BUILD_TYPE + ", " + FERRY_TARGET_ARCH + ")";
+}
+
+nlohmann::json VersionJson() {
+  return {{"version", FERRY_VERSION},
+          {"revision", FERRY_GIT_REVISION},
+          {"build_type", FERRY_BUILD_TYPE},
+          {"arch", FERRY_TARGET_ARCH}};
+}
+
+StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
+                            const AgentState& state, int64_t now_wall_ms, double uptime_seconds) {
+  StatusSnapshot s;
+  s.gateway = gateway;
+  s.queue = queue.Stats();
+  s.now_wall_ms = now_wall_ms;
+  s.uptime_seconds = uptime_seconds;
+  s.intake_state = state.Intake();
+  s.upstream_state = state.Upstream();
+  s.next_attempt_wall_ms = state.NextAttemptWallMs();
+  s.last_error = state.LastError();
+  s.last_error_wall_ms = state.LastErrorWallMs();
+  platform::ProcessStats p = platform::ReadProcessStats();
+  s.rss_bytes = p.rss_bytes;
+  s.cpu_seconds = p.cpu_seconds;
+  return s;
+}
+
+nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
+  using nlohmann::json;
+  json j;
+  j["version"] = FERRY_VERSION;
+  j["build"] = VersionJson();
+  j["uptime_seconds"] = s.uptime_seconds;
+  j["gateway"] = s.gateway;
+  j["queue"] = {{"records", s.queue.records},
+                {"bytes", s.queue.stored_bytes},
+                {"raw_bytes", s.queue.raw_bytes},
+                {"disk_bytes", s.queue.disk_bytes},
+                {"oldest_age_seconds", AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms)},
+                {"epoch", s.queue.epoch},
+                {"next_seq", s.queue.next_seq},
+                {"quarantined", s.queue.quarantined}};
+  j["dead_letters"] = s.queue.dead_letters;
+  j["mqtt"] = {{"connected", m.mqtt_connected.load() == 1}, {"state", s.intake_state}};
+  j["upstream"] = {{"state", s.upstream_state},
+                   {"next_attempt", Stamp(s.next_attempt_wall_ms)}};
+  j["last_error"] = s.last_error;
+  j["last_error_at"] = Stamp(s.last_error_wall_ms);
+  j["counters"] = {{"records_received", m.records_received.Total()},
+                   {"records_stored", m.records_stored.load()},
+                   {"records_delivered", m.records_delivered.load()},
+                   {"records_dead_lettered", m.records_dead_lettered.Total()},
+                   {"records_dropped", m.records_dropped.Total()},
+                   {"batches_delivered", m.batches_delivered.load()},
+                   {"upstream_requests", m.upstream_requests.Total()},
+                   {"upstream_bytes_sent", m.upstream_bytes_sent.load()}};
+  j["process"] = {{"rss_bytes", s.rss_bytes}, {"cpu_seconds", s.cpu_seconds}};
+  return j;
+}
+
+std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
+  std::string o;
+  Family(o, "ferry_records_received_total", "counter", "Messages taken in, by source.");
+  Labeled(o, "ferry_records_received_total", "source", m.records_received, {"mqtt"});
+  Family(o, "ferry_records_stored_total", "counter", "Records committed to the queue.");
+  Sample(o, "ferry_records_stored_total", static_cast<double>(m.records_stored.load()));
+  Family(o, "ferry_records_delivered_total", "counter", "Records the landing zone confirmed.");
+  Sample(o, "ferry_records_delivered_total", static_cast<double>(m.records_delivered.load()));
+  Family(o, "ferry_records_dead_lettered_total", "counter", "Records moved to dead letters.");
+  Labeled(o, "ferry_records_dead_lettered_total", "reason", m.records_dead_lettered, {});
+  Family(o, "ferry_records_dropped_total", "counter", "Records dropped by a configured policy.");
+  Labeled(o, "ferry_records_dropped_total", "reason", m.records_dropped, {});
+  Family(o, "ferry_queue_records", "gauge", "Records waiting in the queue.");
+  Sample(o, "ferry_queue_records", static_cast<double>(s.queue.records));
+  Family(o, "ferry_queue_bytes", "gauge", "Compressed bytes of the queued records.");
+  Sample(o, "ferry_queue_bytes", static_cast<double>(s.queue.stored_bytes));
+  Family(o, "ferry_queue_disk_bytes", "gauge", "Bytes the queue database uses on disk.");
+  Sample(o, "ferry_queue_disk_bytes", static_cast<double>(s.queue.disk_bytes));
+  Family(o, "ferry_queue_oldest_age_seconds", "gauge", "Age of the oldest queued record.");
+  Sample(o, "ferry_queue_oldest_age_seconds", AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms));
+  Family(o, "ferry_dead_letters", "gauge", "Records in the dead-letter store.");
+  Sample(o, "ferry_dead_letters", static_cast<double>(s.queue.dead_letters));
+  Family(o, "ferry_upstream_requests_total", "counter", "Requests to the landing zone, by code.");
+  Labeled(o, "ferry_upstream_requests_total", "code", m.upstream_requests, {});
+  Family(o, "ferry_upstream_bytes_sent_total", "counter", "Request body bytes sent upstream.");
+  Sample(o, "ferry_upstream_bytes_sent_total", static_cast<double>(m.upstream_bytes_sent.load()));
+  Family(o, "ferry_mqtt_connected", "gauge", "1 while the MQTT session is up.");
+  Sample(o, "ferry_mqtt_connected", m.mqtt_connected.load());
+  Family(o, "ferry_queue_quarantined_total", "counter", "Corrupt queue files moved aside.");
+  Sample(o, "ferry_queue_quarantined_total", static_cast<double>(m.queue_quarantined.load()));
+  Family(o, "ferry_process_resident_memory_bytes", "gauge", "Resident set size.");
+  Sample(o, "ferry_process_resident_memory_bytes", static_cast<double>(s.rss_bytes));
+  Family(o, "ferry_process_cpu_seconds_total", "counter", "User and system CPU time.");
+  Sample(o, "ferry_process_cpu_seconds_total", s.cpu_seconds);
+  return o;
+}
+
+}  // namespace ferry::agent

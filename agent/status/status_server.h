@@ -1,0 +1,58 @@
+// The local HTTP status server (agent-contract.md, "Local HTTP status"): /healthz, /readyz,
+// /status, /metrics, and GET /dead-letters. Serves from its own small thread pool; reads the
+// shared state only through thread-safe accessors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agent/config/config.h"
+#include "agent/status/agent_state.h"
+#include "agent/status/metrics.h"
+#include "platform/clock.h"
+#include "platform/status.h"
+#include "storage/queue.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace ferry::agent {
+
+// A loop that has not reported for this long makes /healthz answer 503.
+inline constexpr int64_t kLoopStallMs = 60'000;
+
+class StatusServer {
+ public:
+  StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics, AgentState& state,
+               platform::Clock& clock);
+  ~StatusServer();
+
+  // Binds status.listen and starts serving. kInvalidArgument for a malformed address,
+  // kUnavailable when the address cannot be bound.
+  platform::Status Start();
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  void Routes();
+  bool Healthy(std::string* why) const;
+  bool Ready(std::string* why) const;
+
+  const Config& config_;
+  storage::Queue& queue_;
+  Metrics& metrics_;
+  AgentState& state_;
+  platform::Clock& clock_;
+  int64_t started_mono_ms_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// Splits "HOST:PORT" ("[::1]:7070" too); false when malformed.
+bool SplitHostPort(const std::string& listen, std::string* host, int* port);
+
+}  // namespace ferry::agent
