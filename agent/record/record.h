@@ -33,4 +33,10 @@ void AppendRecordLine(const RecordEnvelope& rec, std::string& out);
 // "<gateway>.<epoch>.<seq>"
 std::string RecordId(std::string_view gateway, std::string_view epoch, uint64_t seq);
 
+// Appends `s` to `out` as a JSON string literal, quotes included. Escapes as nlohmann's dump
+// does: '"', '\\', and control characters below U+0020 (\b \f \n \r \t, else \u00xx);
+// other characters, also non-ASCII, are copied. Each maximal ill-formed UTF-8 subsequence
+// becomes one U+FFFD. Never throws except std::bad_alloc.
+void AppendJsonString(std::string_view s, std::string& out);
+
 }  // namespace ferry::agent

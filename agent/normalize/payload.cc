@@ -1,0 +1,177 @@
+#include "agent/normalize/payload.h"
+
+#include <array>
+
+#include "agent/normalize/utf8.h"
+
+namespace ferry::agent {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 7> kNullWords = {"nan",  "NaN",  "NAN", "-nan",
+                                                        "-NaN", "None", "null"};
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsJsonSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsJsonSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Counts brackets outside strings; on broken JSON the count is approximate, which is harmless.
+bool NestsDeeperThan(std::string_view s, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// Ignores every event and keeps the parse error: run only after a parse failed, to say why.
+class ErrorCollector : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    position_ = position;
+    message_ = ex.what();
+    return false;
+  }
+
+  size_t position_ = 0;
+  std::string message_;
+};
+
+std::string CutToReasonLength(std::string s) {
+  if (s.size() <= kMaxReasonBytes) return s;
+  size_t n = kMaxReasonBytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // whole characters
+  s.resize(n);
+  s += "...";
+  return s;
+}
+
+// "invalid JSON at byte 27: syntax error while parsing object - unexpected ':'; expected '}'"
+std::string InvalidJsonReason(std::string_view payload) {
+  ErrorCollector errors;
+  json::sax_parse(payload.begin(), payload.end(), &errors);
+  std::string_view msg = errors.message_;
+  // Drop "[json.exception.parse_error.101] " and "parse error at line 1, column 27: ".
+  if (size_t p = msg.find("] "); p != std::string_view::npos) msg.remove_prefix(p + 2);
+  if (msg.starts_with("parse error")) {
+    if (size_t p = msg.find(": "); p != std::string_view::npos) msg.remove_prefix(p + 2);
+  }
+  if (msg.empty()) msg = "unknown error";
+  return CutToReasonLength("invalid JSON at byte " + std::to_string(errors.position_) + ": " +
+                           std::string(msg));
+}
+
+void WrapJson(json parsed, const std::string& value_field, json* data) {
+  if (parsed.is_object()) {
+    *data = std::move(parsed);
+    return;
+  }
+  *data = json::object();
+  (*data)[value_field] = std::move(parsed);
+}
+
+// The json rule; `trimmed` is the payload without surrounding whitespace.
+bool DecodeJson(std::string_view trimmed, const std::string& value_field, json* data,
+                std::string* reason) {
+  if ((trimmed.front() == '{' || trimmed.front() == '[') &&
+      NestsDeeperThan(trimmed, kMaxJsonDepth)) {
+    *reason = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
+  json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    *reason = InvalidJsonReason(trimmed);
+    return false;
+  }
+  WrapJson(std::move(parsed), value_field, data);
+  return true;
+}
+
+}  // namespace
+
+std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
+  if (name == "auto") return PayloadMode::kAuto;
+  if (name == "json") return PayloadMode::kJson;
+  if (name == "text") return PayloadMode::kText;
+  return std::nullopt;
+}
+
+json ParsePlainValue(std::string_view text) {
+  std::string_view t = Trim(text);
+  for (std::string_view word : kNullWords) {
+    if (t == word) return nullptr;
+  }
+  if (t == "true") return true;
+  if (t == "false") return false;
+  if (!t.empty() && (t.front() == '-' || (t.front() >= '0' && t.front() <= '9'))) {
+    // nlohmann keeps the written type: int64, uint64 (exact up to 2^64-1) or double.
+    json number = json::parse(t.begin(), t.end(), nullptr, /*allow_exceptions=*/false);
+    if (number.is_number()) return number;
+  }
+  return std::string(t);
+}
+
+bool DecodePayload(std::string_view payload, PayloadMode mode, const std::string& value_field,
+                   json* data, std::string* reason) {
+  if (payload.empty()) {
+    *reason = "empty payload";
+    return false;
+  }
+  if (std::optional<size_t> bad = FindInvalidUtf8(payload)) {
+    *reason = "payload is not valid UTF-8 (byte " + std::to_string(*bad) + ")";
+    return false;
+  }
+  std::string_view trimmed = Trim(payload);
+  if (trimmed.empty()) {
+    *reason = "payload is only whitespace";
+    return false;
+  }
+  if (mode == PayloadMode::kJson) return DecodeJson(trimmed, value_field, data, reason);
+  if (mode == PayloadMode::kAuto) {
+    // Starting with '{' or '[' it was meant as JSON: a parse error is an error, not text.
+    if (trimmed.front() == '{' || trimmed.front() == '[') {
+      return DecodeJson(trimmed, value_field, data, reason);
+    }
+    json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
+    if (!parsed.is_discarded()) {
+      WrapJson(std::move(parsed), value_field, data);
+      return true;
+    }
+  }
+  WrapJson(ParsePlainValue(trimmed), value_field, data);
+  return true;
+}
+
+}  // namespace ferry::agent

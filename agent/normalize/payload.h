@@ -1,0 +1,47 @@
+// Payload decoding: the bytes of one message into the JSON object a record carries as `data`.
+// Pure functions; never throw (nlohmann is only used with exceptions off).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::agent {
+
+enum class PayloadMode {
+  kAuto,  // JSON if it parses; broken JSON (starts with '{' or '[') dead-letters; else text
+  kJson,  // must be JSON
+  kText,  // plain text, never parsed as JSON
+};
+
+// "auto", "json", "text"; nullopt for anything else.
+std::optional<PayloadMode> ParsePayloadMode(std::string_view name);
+
+// Objects and arrays nested deeper than this are refused: serializing and copying nlohmann
+// values recurses, so a hostile '{"a":' * 10000 payload would otherwise exhaust the stack.
+inline constexpr int kMaxJsonDepth = 128;
+// Dead-letter reasons quote the parser's message; longer ones are cut to this many bytes.
+inline constexpr size_t kMaxReasonBytes = 200;
+
+// Decodes `payload` into `*data`, always an object:
+//   JSON object          as is (a repeated key: the last one wins)
+//   JSON scalar / array  {value_field: value}
+//   text                 {value_field: ParsePlainValue(payload)}
+// Returns false and sets `*reason` (leaving `*data` unspecified) for:
+//   "empty payload", "payload is only whitespace",
+//   "payload is not valid UTF-8 (byte N)"   N = offset of the first bad byte, from 0,
+//   "invalid JSON at byte N: <parser message>",
+//   "JSON nested deeper than 128 levels".
+bool DecodePayload(std::string_view payload, PayloadMode mode, const std::string& value_field,
+                   nlohmann::json* data, std::string* reason);
+
+// The text rule for one plain value, surrounding whitespace ignored:
+//   nan NaN NAN -nan -NaN None null  -> null (a missing reading is never 0)
+//   true false                       -> bool
+//   a JSON number ("21.5", "-3", "1e3", "1465839830100400200") -> that number, integers exact
+//   anything else ("ON", "online", "21,5", "inf", "0x1F")      -> the trimmed string
+nlohmann::json ParsePlainValue(std::string_view text);
+
+}  // namespace ferry::agent
