@@ -1,0 +1,35 @@
+# The two commands of the README, and the steps they are made of.
+#   make demo   build, then run broker + ferry-landing + ferry + simulated devices (Ctrl-C stops)
+#   make test   build, then run the whole test suite (unit and integration) with ctest
+BUILD ?= build
+JOBS ?= $(shell nproc)
+DEMO_ARGS ?=
+
+.PHONY: all deps build test demo sanitize clean format
+
+all: build
+
+deps:
+	@toolchains/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j 2
+
+demo: build
+	@python3 tests/demo/demo.py --build $(BUILD) $(DEMO_ARGS)
+
+# The suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j 2
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what Ferry needs to build, test and run its demo, from Debian's packages, when any of
+# it is missing. Safe to run again: it does nothing when everything is there.
+# Usage: toolchains/install-deps.sh [--check]   (--check: only report what is missing)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev
+  nlohmann-json3-dev doctest-dev
+  mosquitto zstd python3 curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "missing packages: ${missing[*]}"
+  exit 1
+fi
+
+echo "installing: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The broker package starts a system mosquitto on port 1883 where systemd runs; Ferry's demo
+# and tests start their own brokers on free ports and do not need it.
