@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "platform/status.h"
@@ -19,19 +20,19 @@ struct Subscription {
 
 // Where a route finds the event time inside the payload.
 struct TimeRule {
-  std::string field;              // path into the payload ("last_seen", "params.ts"); "" = none
-  std::string format = "auto";    // auto | rfc3339 | epoch_s | epoch_ms | epoch_us | epoch_ns
+  std::string field;            // path into the payload ("last_seen", "params.ts"); "" = none
+  std::string format = "auto";  // auto | rfc3339 | epoch_s | epoch_ms | epoch_us | epoch_ns
 };
 
 // One normalization rule. Routes are tried in order; the first whose topic template matches
 // a message applies. With no route matching, the default rule applies (payload "auto", no
 // device, receive time).
 struct Route {
-  std::string topic;                     // template: "zigbee2mqtt/{device}", "+" and "#" allowed
-  bool ignore = false;                   // matching messages are dropped (counted), not stored
-  std::string payload = "auto";          // auto | json | text
-  std::string value_field = "value";     // field name for a scalar or plain-text payload
-  std::string device_field;              // payload path holding the device id ("src")
+  std::string topic;                  // template: "zigbee2mqtt/{device}", "+" and "#" allowed
+  bool ignore = false;                // matching messages are dropped (counted), not stored
+  std::string payload = "auto";       // auto | json | text
+  std::string value_field = "value";  // field name for a scalar or plain-text payload
+  std::string device_field;           // payload path holding the device id ("src")
   TimeRule time;
   std::map<std::string, std::string> labels;  // added to the record's labels
 };
@@ -44,8 +45,8 @@ struct Config {
 
   struct Storage {
     std::string path = "/var/lib/ferry/queue.db";
-    uint64_t max_size = 256ull << 20;  // bytes on disk, database and WAL together
-    std::string sync = "full";         // full: fsync each commit before PUBACK; normal: WAL only
+    uint64_t max_size = 256ull << 20;    // bytes on disk, database and WAL together
+    std::string sync = "full";           // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 4096;  // records per group commit at most
     int compression_level = 3;           // zstd level of stored blocks, 1-19
   } storage;
@@ -89,14 +90,57 @@ struct Config {
 
 // Parses and validates config text. Errors name the key by its JSON pointer path and say what
 // is allowed: "/upstream/batch/max_records: must be between 1 and 1000000". kInvalidArgument.
+// JSON comments (// and /* */) are allowed. Every problem found is reported, one per line of
+// the message: unknown keys ("/upstream/batchx: unknown key"), wrong types ("/mqtt/port:
+// expected an integer"), values out of bounds, missing required keys ("/gateway/id:
+// required"), a member name repeated in one object ("/mqtt/port: duplicate key"). A syntax
+// error is reported alone as "line 3, column 7: syntax error ...".
+// Absent keys take their declared defaults; mqtt.client_id defaults to "ferry-<gateway.id>".
+// Never throws.
 platform::Result<Config> ParseConfig(std::string_view text);
 
-// Reads and parses the file at `path`; errors start with the path.
+// Reads and parses the file at `path`. Every line of an error message starts with "<path>: ".
+// A file that cannot be read keeps platform::ReadFile's code (kNotFound, kIoError); an invalid
+// config is kInvalidArgument. Never throws.
 platform::Result<Config> LoadConfig(const std::string& path);
 
 // Parses "250ms", "30s", "5m", "2h", "7d" into milliseconds; false if malformed.
+// The form is a non-negative integer immediately followed by one of ms, s, m, h, d: no sign,
+// no fraction, no spaces. False (and *ms untouched) for anything else or past INT64_MAX ms.
 bool ParseDuration(std::string_view text, int64_t* ms);
 // Parses "512", "512KiB", "64MiB", "1GiB" (also KB/MB/GB as powers of 1000) into bytes.
+// Units are case-sensitive; no sign, fraction or spaces. False (and *bytes untouched) for
+// anything else or past UINT64_MAX bytes.
 bool ParseSize(std::string_view text, uint64_t* bytes);
+
+// The inverses, for logs, /status and the reference: the largest unit that divides the value
+// exactly ("90s" stays "90s", 3'600'000 is "1h", 1 << 20 is "1MiB", 1500 is "1500").
+// ParseDuration(FormatDuration(ms)) == ms for every ms >= 0; likewise for sizes.
+std::string FormatDuration(int64_t ms);
+std::string FormatSize(uint64_t bytes);
+
+// Splits "HOST:PORT" (status.listen). HOST is a name, an IPv4 address or a bracketed IPv6
+// address ("[::1]:7070", returned without brackets); PORT is 0-65535. False if malformed.
+bool SplitHostPort(std::string_view text, std::string* host, int* port);
+
+// An upstream URL taken apart for the HTTP client.
+struct HttpUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6
+  int port = 0;        // explicit port, else 80 or 443
+  std::string path;    // path and query, "/" when the URL has none
+};
+// Accepts http://HOST[:PORT][/PATH] and https://...; the scheme is lower case, HOST is
+// non-empty, PORT 1-65535, no user info, fragment or white space. False otherwise.
+bool ParseHttpUrl(std::string_view text, HttpUrl* url);
+
+// Every declared key as a JSON pointer path, in declaration order. List items appear as
+// "/mqtt/subscriptions/*/topic". Never fails.
+std::vector<std::string> ConfigKeyPaths();
+
+// The option reference as a Markdown table (key, type, default, allowed values, description),
+// generated from the same declaration the parser uses: for the README and
+// `ferry config-reference`. Never fails.
+std::string ConfigReferenceMarkdown();
 
 }  // namespace ferry::agent

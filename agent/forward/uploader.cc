@@ -8,24 +8,16 @@ namespace {
 constexpr size_t kMaxResponseBody = 4096;
 }
 
-bool SplitUrl(const std::string& url, std::string* origin, std::string* path) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return false;
-  std::string s = url.substr(0, scheme);
-  if (s != "http" && s != "https") return false;
-  size_t slash = url.find('/', scheme + 3);
-  *origin = url.substr(0, slash);
-  *path = slash == std::string::npos ? "/" : url.substr(slash);
-  return origin->size() > scheme + 3;
-}
-
 platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& config) {
-  std::string origin, path;
-  if (!SplitUrl(config.upstream.url, &origin, &path)) {
+  HttpUrl url;
+  if (!ParseHttpUrl(config.upstream.url, &url)) {
     return platform::Status::InvalidArgument("upstream.url: not an http(s) URL: " +
                                              config.upstream.url);
   }
-  std::unique_ptr<Uploader> u(new Uploader(config, path));
+  bool v6 = url.host.find(':') != std::string::npos;
+  std::string origin = url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" +
+                       std::to_string(url.port);
+  std::unique_ptr<Uploader> u(new Uploader(config, url.path));
   u->client_ = std::make_unique<httplib::Client>(origin);
   if (!u->client_->is_valid()) {
     return platform::Status::InvalidArgument("upstream.url: cannot use " + origin);

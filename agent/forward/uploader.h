@@ -47,7 +47,4 @@ class Uploader {
   std::unique_ptr<httplib::Client> client_;
 };
 
-// Splits "http://host:port/path" into "http://host:port" and "/path".
-bool SplitUrl(const std::string& url, std::string* origin, std::string* path);
-
 }  // namespace ferry::agent

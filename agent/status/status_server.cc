@@ -2,26 +2,12 @@
 
 #include <httplib.h>
 
-#include <charconv>
-
 #include "agent/status/status_render.h"
 #include "platform/log.h"
 
 namespace ferry::agent {
 
 using platform::Status;
-
-bool SplitHostPort(const std::string& listen, std::string* host, int* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = listen.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  std::string_view p(listen.data() + colon + 1, listen.size() - colon - 1);
-  auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), *port);
-  return ec == std::errc() && ptr == p.data() + p.size() && *port >= 0 && *port <= 65535;
-}
 
 StatusServer::StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics,
                            AgentState& state, platform::Clock& clock)

@@ -52,7 +52,4 @@ class StatusServer {
   int port_ = 0;
 };
 
-// Splits "HOST:PORT" ("[::1]:7070" too); false when malformed.
-bool SplitHostPort(const std::string& listen, std::string* host, int* port);
-
 }  // namespace ferry::agent

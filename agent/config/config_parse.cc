@@ -1,0 +1,258 @@
+// Reading a config file against the declarations in config_schema.cc.
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "agent/config/config_schema.h"
+#include "platform/file.h"
+
+namespace ferry::agent {
+namespace schema {
+namespace {
+
+using nlohmann::json;
+
+std::string Quoted(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "\"" : ", \"") + name + "\"";
+  return out;
+}
+
+// The type check: fills *value or returns what was expected.
+std::string Decode(const KeyInfo& key, const json& node, Value* value) {
+  switch (key.type) {
+    case KeyType::kString:
+      if (!node.is_string()) return "expected a string";
+      value->text = node.get<std::string>();
+      return "";
+    case KeyType::kEnum: {
+      bool ok = node.is_string() && std::find(key.allowed.begin(), key.allowed.end(),
+                                              node.get<std::string>()) != key.allowed.end();
+      if (!ok) return "expected one of " + Quoted(key.allowed);
+      value->text = node.get<std::string>();
+      return "";
+    }
+    case KeyType::kInt:
+      if (!node.is_number_integer()) return "expected an integer";
+      if (node.is_number_unsigned() &&
+          node.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        value->number = std::numeric_limits<int64_t>::max();  // out of every declared range
+      } else {
+        value->number = node.get<int64_t>();
+      }
+      return "";
+    case KeyType::kBool:
+      if (!node.is_boolean()) return "expected true or false";
+      value->flag = node.get<bool>();
+      return "";
+    case KeyType::kDuration:
+      if (node.is_string() && ParseDuration(node.get<std::string>(), &value->number)) return "";
+      return "expected a duration like \"30s\": a whole number and one of ms, s, m, h, d";
+    case KeyType::kSize:
+      if (node.is_number_unsigned()) return value->bytes = node.get<uint64_t>(), "";
+      if (node.is_string() && ParseSize(node.get<std::string>(), &value->bytes)) return "";
+      return "expected a size like \"64MiB\": a whole number of bytes, optionally with one of "
+             "KiB, MiB, GiB, KB, MB, GB";
+    case KeyType::kStringMap:
+      if (!node.is_object()) return "expected an object of strings";
+      for (const auto& [name, member] : node.items()) {
+        if (!member.is_string()) return "expected an object of strings; \"" + name + "\" is not";
+        value->map[name] = member.get<std::string>();
+      }
+      return "";
+    case KeyType::kList:
+      if (!node.is_array()) return "expected a list";
+      value->list = &node;
+      return "";
+  }
+  return "unsupported key type";
+}
+
+std::string RangeText(const KeyInfo& key, int64_t n) {
+  if (key.type == KeyType::kDuration) return FormatDuration(n);
+  if (key.type == KeyType::kSize) return FormatSize(static_cast<uint64_t>(n));
+  return std::to_string(n);
+}
+
+// "must be between 1 and 1000000", "must be at least 1KiB", "must be at most 64 characters".
+std::string BoundsMessage(const KeyInfo& key) {
+  std::string unit = key.type == KeyType::kString ? " characters"
+                     : key.type == KeyType::kList ? " entries"
+                                                  : "";
+  if (key.min && key.max) {
+    return "must be between " + RangeText(key, *key.min) + " and " + RangeText(key, *key.max) +
+           unit;
+  }
+  if (key.type == KeyType::kString && key.min == 1) return "must not be empty";
+  if (key.type == KeyType::kList && key.min == 1) return "must not be empty";
+  if (key.min) return "must be at least " + RangeText(key, *key.min) + unit;
+  return "must be at most " + RangeText(key, *key.max) + unit;
+}
+
+// The measure the bounds apply to; sizes beyond INT64_MAX compare as INT64_MAX.
+bool InBounds(const KeyInfo& key, const Value& value) {
+  int64_t n = 0;
+  switch (key.type) {
+    case KeyType::kInt:
+    case KeyType::kDuration:
+      n = value.number;
+      break;
+    case KeyType::kSize:
+      n = static_cast<int64_t>(
+          std::min<uint64_t>(value.bytes, std::numeric_limits<int64_t>::max()));
+      break;
+    case KeyType::kString:
+      n = static_cast<int64_t>(value.text.size());
+      break;
+    case KeyType::kList:
+      n = static_cast<int64_t>(value.list->size());
+      break;
+    default:
+      return true;
+  }
+  return (!key.min || n >= *key.min) && (!key.max || n <= *key.max);
+}
+
+// Checks the members of `object`, found at `relative` inside the declared object at `prefix`.
+void WalkMembers(const json& object, const std::string& prefix, const std::string& relative,
+                 const std::vector<const KeyInfo*>& keys, Errors* errors) {
+  for (const auto& [name, member] : object.items()) {
+    std::string child = relative + "/" + EscapePointer(name);
+    bool declared = false;
+    bool parent = false;
+    for (const KeyInfo* key : keys) {
+      declared = declared || key->path == child;
+      parent = parent || key->path.starts_with(child + "/");
+    }
+    if (declared) continue;
+    if (!parent) {
+      errors->push_back(prefix + child + ": unknown key");
+    } else if (!member.is_object()) {
+      errors->push_back(prefix + child + ": expected an object");
+    } else {
+      WalkMembers(member, prefix, child, keys, errors);
+    }
+  }
+}
+
+}  // namespace
+
+std::string EscapePointer(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const char* KeyTypeName(KeyType type) {
+  switch (type) {
+    case KeyType::kString:
+      return "string";
+    case KeyType::kInt:
+      return "integer";
+    case KeyType::kBool:
+      return "boolean";
+    case KeyType::kDuration:
+      return "duration";
+    case KeyType::kSize:
+      return "size";
+    case KeyType::kEnum:
+      return "enum";
+    case KeyType::kStringMap:
+      return "object of strings";
+    case KeyType::kList:
+      return "list of objects";
+  }
+  return "?";
+}
+
+void CheckUnknownKeys(const json& object, const std::string& prefix,
+                      const std::vector<const KeyInfo*>& keys, Errors* errors) {
+  WalkMembers(object, prefix, "", keys, errors);
+}
+
+const json* FindPath(const json& object, const std::string& path) {
+  const json* node = &object;
+  size_t start = 1;  // paths start with "/"
+  while (start <= path.size()) {
+    size_t end = std::min(path.find('/', start), path.size());
+    if (!node->is_object()) return nullptr;
+    auto it = node->find(path.substr(start, end - start));
+    if (it == node->end()) return nullptr;
+    node = &*it;
+    start = end + 1;
+  }
+  return node;
+}
+
+bool ReadValue(const KeyInfo& key, const json* node, const std::string& path, Value* value,
+               Errors* errors) {
+  if (node == nullptr) {
+    if (key.required) errors->push_back(path + ": required");
+    if (key.required || key.default_value.is_null()) return false;
+    node = &key.default_value;
+  }
+  value->path = path;
+  std::string problem = Decode(key, *node, value);
+  if (problem.empty() && !InBounds(key, *value)) problem = BoundsMessage(key);
+  if (problem.empty() && key.check != nullptr) problem = key.check(*value);
+  if (problem.empty()) return true;
+  errors->push_back(path + ": " + problem);
+  return false;
+}
+
+namespace {
+
+// Starts every line of `message` with `prefix`.
+std::string PrefixLines(std::string_view message, std::string_view prefix) {
+  std::string out;
+  for (size_t start = 0; start <= message.size();) {
+    size_t end = std::min(message.find('\n', start), message.size());
+    if (start > 0) out += '\n';
+    out.append(prefix).append(message.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+}  // namespace schema
+
+platform::Result<Config> ParseConfig(std::string_view text) {
+  nlohmann::json doc;
+  std::string syntax_error;
+  schema::Errors errors;
+  if (!schema::ParseJsonText(text, &doc, &syntax_error, &errors)) {
+    return platform::Status::InvalidArgument(syntax_error);
+  }
+  if (!doc.is_object()) {
+    return platform::Status::InvalidArgument("top level: expected a JSON object");
+  }
+  Config config;
+  schema::ParseObject(doc, "", &config, &errors);
+  schema::FinishConfig(&config, &errors);
+  if (errors.empty()) return config;
+  std::string message;
+  for (const auto& error : errors) message += (message.empty() ? "" : "\n") + error;
+  return platform::Status::InvalidArgument(message);
+}
+
+platform::Result<Config> LoadConfig(const std::string& path) {
+  platform::Result<std::string> text = platform::ReadFile(path);
+  if (!text.ok()) return text.status().WithContext(path);
+  platform::Result<Config> config = ParseConfig(*text);
+  if (config.ok()) return config;
+  return platform::Status(config.status().code(),
+                          schema::PrefixLines(config.status().message(), path + ": "));
+}
+
+}  // namespace ferry::agent

@@ -1,0 +1,219 @@
+// The declaration of every config key: the one place that says what the file may hold.
+// To add a key: one entry in the table of the struct that holds it, and the member in config.h.
+#include <string>
+#include <vector>
+
+#include "agent/config/config_schema.h"
+#include "agent/normalize/topic_template.h"
+
+namespace ferry::agent::schema {
+namespace {
+
+using nlohmann::json;
+using T = KeyType;
+
+constexpr int64_t kSecond = 1'000;
+constexpr int64_t kMinute = 60 * kSecond;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kKiB = 1 << 10;
+constexpr int64_t kMiB = 1 << 20;
+
+std::string CheckGatewayId(const Value& v) {
+  for (char c : v.text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return "may hold only letters A-Z a-z, digits, '_' and '-'";
+  }
+  return "";
+}
+
+std::string CheckLabelNames(const Value& v) {
+  for (const auto& [name, value] : v.map) {
+    if (name.empty()) return "label names must not be empty";
+  }
+  return "";
+}
+
+std::string CheckHttpUrl(const Value& v) {
+  HttpUrl url;
+  if (ParseHttpUrl(v.text, &url)) return "";
+  return "must be an http:// or https:// URL with a host, like \"http://10.0.0.5:8080/v1/batches\"";
+}
+
+std::string CheckListen(const Value& v) {
+  std::string host;
+  int port = 0;
+  if (SplitHostPort(v.text, &host, &port)) return "";
+  return "must be HOST:PORT with a port from 0 to 65535, like \"127.0.0.1:7070\"";
+}
+
+// MQTT topic filter: '+' and '#' stand alone in their level, '#' only in the last.
+std::string CheckTopicFilter(const Value& v) {
+  const std::string& t = v.text;
+  for (size_t i = 0; i < t.size(); ++i) {
+    bool level_start = i == 0 || t[i - 1] == '/';
+    bool level_end = i + 1 == t.size() || t[i + 1] == '/';
+    if ((t[i] == '+' || t[i] == '#') && !(level_start && level_end)) {
+      return "'+' and '#' must fill a whole topic level";
+    }
+    if (t[i] == '#' && i + 1 != t.size()) return "'#' may only be the last topic level";
+    if (t[i] == '\0') return "must not contain NUL";
+  }
+  return "";
+}
+
+// Routes use the normalizer's own template parser, so that what passes here also compiles there.
+std::string CheckTopicTemplate(const Value& v) {
+  platform::Result<TopicTemplate> parsed = TopicTemplate::Parse(v.text);
+  return parsed.ok() ? "" : parsed.status().message();
+}
+
+// A dotted payload path ("params.ts"): no empty step.
+std::string CheckFieldPath(const Value& v) {
+  const std::string& t = v.text;
+  if (t.empty()) return "";
+  if (t.front() == '.' || t.back() == '.' || t.find("..") != std::string::npos) {
+    return "must be a dotted path like \"params.ts\" without empty steps";
+  }
+  return "";
+}
+
+void RequireAtLeast(const char* path, int64_t value, const char* other_path, int64_t other,
+                    Errors* errors) {
+  if (value >= other) return;
+  errors->push_back(std::string(path) + ": must be at least " + other_path + " (" +
+                    FormatDuration(other) + ")");
+}
+
+}  // namespace
+
+// clang-format off
+template <>
+const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
+  using K = KeyDecl<Config>;
+  auto key = Key<Config>;
+  static const auto* keys = new std::vector<K>{
+    key("/gateway/id", T::kString, "Unique id of this gateway, stamped on every record")
+        .Required().Range(1, 64).Check(CheckGatewayId)
+        .AllowedDoc("1 to 64 of `A-Z a-z 0-9 _ -`").Bind(FERRY_FIELD(gateway.id)),
+    key("/gateway/labels", T::kStringMap, "Labels added to every record: {\"site\": \"plant-7\"}")
+        .Default(json::object()).Check(CheckLabelNames).Bind(FERRY_FIELD(gateway.labels)),
+
+    key("/storage/path", T::kString, "The queue's SQLite file; its directory must be writable")
+        .Default("/var/lib/ferry/queue.db").Min(1).Bind(FERRY_FIELD(storage.path)),
+    key("/storage/max_size", T::kSize, "Disk the queue may use, database and WAL together")
+        .Default("256MiB").Min(kMiB).Bind(FERRY_FIELD(storage.max_size)),
+    key("/storage/sync", T::kEnum, "full: fsync each commit before PUBACK; normal: WAL only, "
+        "faster, the last commits may be lost on power loss")
+        .Default("full").OneOf({"full", "normal"}).Bind(FERRY_FIELD(storage.sync)),
+    key("/storage/commit_max_records", T::kInt, "Records per group commit at most")
+        .Default(4096).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
+    key("/storage/compression_level", T::kInt, "zstd level of stored blocks")
+        .Default(3).Range(1, 19).Bind(FERRY_FIELD(storage.compression_level)),
+
+    key("/mqtt/host", T::kString, "MQTT broker host name or address")
+        .Default("127.0.0.1").Min(1).Bind(FERRY_FIELD(mqtt.host)),
+    key("/mqtt/port", T::kInt, "MQTT broker port")
+        .Default(1883).Range(1, 65535).Bind(FERRY_FIELD(mqtt.port)),
+    key("/mqtt/client_id", T::kString, "MQTT client id; must be unique on the broker")
+        .DefaultDoc("ferry-<gateway.id>").Range(1, 256).Bind(FERRY_FIELD(mqtt.client_id)),
+    key("/mqtt/keepalive", T::kDuration, "MQTT keep-alive interval")
+        .Default("30s").Range(5 * kSecond, kHour).Bind(FERRY_FIELD(mqtt.keepalive_ms)),
+    key("/mqtt/subscriptions", T::kList, "Topic filters to subscribe to")
+        .Required().Min(1).ListOf<Subscription>().Bind(FERRY_FIELD(mqtt.subscriptions)),
+    key("/mqtt/username", T::kString, "MQTT user name; empty: none")
+        .Default("").Bind(FERRY_FIELD(mqtt.username)),
+    key("/mqtt/password", T::kString, "MQTT password")
+        .Default("").Bind(FERRY_FIELD(mqtt.password)),
+    key("/mqtt/reconnect_min", T::kDuration, "First delay before reconnecting to the broker")
+        .Default("500ms").Range(10, kHour).Bind(FERRY_FIELD(mqtt.reconnect_min_ms)),
+    key("/mqtt/reconnect_max", T::kDuration, "Longest delay between reconnects, >= reconnect_min")
+        .Default("30s").Range(10, kDay).Bind(FERRY_FIELD(mqtt.reconnect_max_ms)),
+    key("/mqtt/max_payload", T::kSize, "Larger messages are dead-lettered, not stored")
+        .Default("1MiB").Range(1, 256 * kMiB).Bind(FERRY_FIELD(mqtt.max_payload)),
+
+    key("/upstream/url", T::kString, "Landing zone URL that batches are POSTed to")
+        .Required().Check(CheckHttpUrl).AllowedDoc("`http://HOST[:PORT][/PATH]`, or https")
+        .Bind(FERRY_FIELD(upstream.url)),
+    key("/upstream/token", T::kString, "Bearer token sent with every request; empty: none")
+        .Default("").Bind(FERRY_FIELD(upstream.token)),
+    key("/upstream/timeout", T::kDuration, "Time limit of one upload request")
+        .Default("30s").Range(kSecond, 10 * kMinute).Bind(FERRY_FIELD(upstream.timeout_ms)),
+    key("/upstream/batch/max_records", T::kInt, "Records per batch at most")
+        .Default(10'000).Range(1, 1'000'000).Bind(FERRY_FIELD(upstream.batch_max_records)),
+    key("/upstream/batch/max_bytes", T::kSize, "Uncompressed NDJSON bytes per batch at most")
+        .Default("4MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
+    key("/upstream/batch/linger", T::kDuration, "Longest wait to fill a batch before sending it")
+        .Default("1s").Range(0, kHour).Bind(FERRY_FIELD(upstream.batch_linger_ms)),
+    key("/upstream/compression_level", T::kInt, "zstd level of request bodies; 0: uncompressed")
+        .Default(3).Range(0, 19).Bind(FERRY_FIELD(upstream.compression_level)),
+    key("/upstream/backoff/initial", T::kDuration, "First delay after a failed upload")
+        .Default("1s").Range(10, kHour).Bind(FERRY_FIELD(upstream.backoff_initial_ms)),
+    key("/upstream/backoff/max", T::kDuration, "Longest delay between failed uploads, >= initial")
+        .Default("1m").Range(10, kDay).Bind(FERRY_FIELD(upstream.backoff_max_ms)),
+
+    key("/status/listen", T::kString, "Address of the local status server; port 0 picks a free one")
+        .Default("127.0.0.1:7070").Check(CheckListen).AllowedDoc("`HOST:PORT`, port 0 to 65535")
+        .Bind(FERRY_FIELD(status.listen)),
+
+    key("/log/level", T::kEnum, "Least severe log level written")
+        .Default("info").OneOf({"debug", "info", "warn", "error"}).Bind(FERRY_FIELD(log.level)),
+    key("/log/format", T::kEnum, "text for a person, json for one object per line")
+        .Default("text").OneOf({"text", "json"}).Bind(FERRY_FIELD(log.format)),
+
+    key("/routes", T::kList, "Normalization rules, tried in order; the first match applies")
+        .Default(json::array()).ListOf<Route>().Bind(FERRY_FIELD(routes)),
+  };
+  return *keys;
+}
+
+template <>
+const std::vector<KeyDecl<Subscription>>& KeysOf<Subscription>() {
+  auto key = Key<Subscription>;
+  static const auto* keys = new std::vector<KeyDecl<Subscription>>{
+    key("/topic", T::kString, "MQTT topic filter; '+' and '#' allowed")
+        .Required().Min(1).Check(CheckTopicFilter).Bind(FERRY_FIELD(topic)),
+    key("/qos", T::kInt, "MQTT QoS of the subscription")
+        .Default(1).Range(0, 1).Bind(FERRY_FIELD(qos)),
+  };
+  return *keys;
+}
+
+template <>
+const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
+  auto key = Key<Route>;
+  static const auto* keys = new std::vector<KeyDecl<Route>>{
+    key("/topic", T::kString, "Topic template: \"zigbee2mqtt/{device}\"; '+' and '#' allowed")
+        .Required().Min(1).Check(CheckTopicTemplate).Bind(FERRY_FIELD(topic)),
+    key("/ignore", T::kBool, "Drop matching messages (counted, not stored)")
+        .Default(false).Bind(FERRY_FIELD(ignore)),
+    key("/payload", T::kEnum, "How to read the payload")
+        .Default("auto").OneOf({"auto", "json", "text"}).Bind(FERRY_FIELD(payload)),
+    key("/value_field", T::kString, "Field name for a scalar or plain-text payload")
+        .Default("value").Min(1).Bind(FERRY_FIELD(value_field)),
+    key("/device_field", T::kString, "Payload path holding the device id; empty: none")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(device_field)),
+    key("/time/field", T::kString, "Payload path holding the event time; empty: receive time")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(time.field)),
+    key("/time/format", T::kEnum, "How the event time is written")
+        .Default("auto").OneOf({"auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns"})
+        .Bind(FERRY_FIELD(time.format)),
+    key("/labels", T::kStringMap, "Labels added to the records of this route")
+        .Default(json::object()).Check(CheckLabelNames).Bind(FERRY_FIELD(labels)),
+  };
+  return *keys;
+}
+// clang-format on
+
+void FinishConfig(Config* config, Errors* errors) {
+  if (config->mqtt.client_id.empty() && !config->gateway.id.empty()) {
+    config->mqtt.client_id = "ferry-" + config->gateway.id;
+  }
+  RequireAtLeast("/mqtt/reconnect_max", config->mqtt.reconnect_max_ms, "/mqtt/reconnect_min",
+                 config->mqtt.reconnect_min_ms, errors);
+  RequireAtLeast("/upstream/backoff/max", config->upstream.backoff_max_ms,
+                 "/upstream/backoff/initial", config->upstream.backoff_initial_ms, errors);
+}
+
+}  // namespace ferry::agent::schema
