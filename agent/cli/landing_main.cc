@@ -1,0 +1,95 @@
+// ferry-landing: the reference landing-zone receiver (see landing-protocol.md).
+// Exit codes: 0 after SIGTERM/SIGINT, 2 for a bad command line, 1 when it cannot start or serve.
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/landing/batch_store.h"
+#include "agent/landing/http_server.h"
+#include "agent/landing/options.h"
+#include "agent/landing/receiver.h"
+#include "platform/clock.h"
+#include "platform/log.h"
+#include "platform/signals.h"
+
+namespace {
+
+using namespace ferry;
+
+int Fail(const std::string& message) {
+  platform::LogError("landing", message);
+  return 1;
+}
+
+void ApplyLogOptions(const landing::Options& o) {
+  platform::LogLevel level = platform::LogLevel::kInfo;
+  (void)platform::ParseLogLevel(o.log_level, &level);
+  platform::SetLogLevel(level);
+  platform::SetLogFormat(o.log_format == "json" ? platform::LogFormat::kJson
+                                                : platform::LogFormat::kText);
+}
+
+// Serves until SIGTERM or SIGINT (0) or until the server fails (1).
+int Serve(landing::HttpServer& server) {
+  platform::Status result;
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
+    result = server.Serve();
+    done = true;
+  });
+  while (!done) {
+    if (platform::WaitForSignal(200) == platform::SignalEvent::kStop) break;
+  }
+  platform::LogInfo("landing", "stopping");
+  server.Stop();
+  thread.join();
+  if (!result.ok()) return Fail(result.ToString());
+  platform::LogInfo("landing", "stopped");
+  return 0;
+}
+
+int Run(const landing::Options& o) {
+  ApplyLogOptions(o);
+  landing::ReceiverOptions ro;
+  ro.max_body = o.max_body;
+  ro.max_decompressed = o.max_decompressed;
+  if (!o.token_file.empty()) {
+    auto token = landing::ReadToken(o.token_file);
+    if (!token.ok()) return Fail(token.status().ToString());
+    ro.token = std::move(token).value();
+  }
+  auto store = landing::BatchStore::Open(o.root, platform::SystemClock());
+  if (!store.ok()) return Fail(store.status().ToString());
+  landing::Receiver receiver(**store, ro);
+  landing::HttpServer server(receiver, o.max_body);
+  auto port = server.Bind(o.host, o.port);
+  if (!port.ok()) return Fail(port.status().ToString());
+  std::string host = o.host.find(':') == std::string::npos ? o.host : "[" + o.host + "]";
+  // Tests and scripts wait for this line to learn the port.
+  std::printf("listening on http://%s:%d\n", host.c_str(), *port);
+  std::fflush(stdout);
+  platform::LogInfo("landing", "listening on " + host + ":" + std::to_string(*port) + ", root " +
+                                   o.root + (ro.token.empty() ? "" : ", token required"));
+  return Serve(server);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread starts, so every thread inherits the blocked signals.
+  platform::BlockProcessSignals();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto options = landing::ParseOptions(args);
+  if (!options.ok()) {
+    std::fprintf(stderr, "ferry-landing: %s\n%s", options.status().message().c_str(),
+                 landing::Usage().c_str());
+    return 2;
+  }
+  if (options->help) {
+    std::fputs(landing::Usage().c_str(), stdout);
+    return 0;
+  }
+  return Run(*options);
+}

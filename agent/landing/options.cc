@@ -1,0 +1,104 @@
+#include "agent/landing/options.h"
+
+#include "agent/config/config.h"
+#include "agent/landing/batch_key.h"
+#include "platform/file.h"
+#include "platform/log.h"
+
+namespace ferry::landing {
+namespace {
+
+using platform::Status;
+
+// Applies one "--name value" to `o`. InvalidArgument if the name is unknown or the value bad.
+Status SetOption(std::string_view name, const std::string& value, Options* o) {
+  if (name == "--listen") {
+    if (!agent::SplitHostPort(value, &o->host, &o->port)) {
+      return Status::InvalidArgument("--listen: must be HOST:PORT, got '" + value + "'");
+    }
+  } else if (name == "--root") {
+    if (value.empty()) return Status::InvalidArgument("--root: must not be empty");
+    o->root = value;
+  } else if (name == "--token-file") {
+    if (value.empty()) return Status::InvalidArgument("--token-file: must not be empty");
+    o->token_file = value;
+  } else if (name == "--max-body" || name == "--max-decompressed") {
+    uint64_t* target = name == "--max-body" ? &o->max_body : &o->max_decompressed;
+    if (!agent::ParseSize(value, target) || *target == 0) {
+      return Status::InvalidArgument(std::string(name) + ": must be a size like 64MiB, got '" +
+                                     value + "'");
+    }
+  } else if (name == "--log-level") {
+    platform::LogLevel level;
+    if (!platform::ParseLogLevel(value, &level)) {
+      return Status::InvalidArgument("--log-level: must be debug, info, warn or error");
+    }
+    o->log_level = value;
+  } else if (name == "--log-format") {
+    if (value != "text" && value != "json") {
+      return Status::InvalidArgument("--log-format: must be text or json");
+    }
+    o->log_format = value;
+  } else {
+    return Status::InvalidArgument("unknown option " + std::string(name));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string Usage() {
+  return "usage: ferry-landing --listen HOST:PORT --root DIR [--token-file FILE]\n"
+         "                     [--max-body SIZE] [--max-decompressed SIZE]\n"
+         "                     [--log-level debug|info|warn|error] [--log-format text|json]\n"
+         "\n"
+         "The reference landing-zone receiver of Ferry (landing protocol version 1).\n"
+         "  --listen HOST:PORT        address to serve on; port 0 picks a free port\n"
+         "  --root DIR                landing zone: DIR/gateway=G/dt=YYYY-MM-DD/KEY.ndjson.zst\n"
+         "  --token-file FILE         require 'Authorization: Bearer <token in FILE>'\n"
+         "  --max-body SIZE           largest request body (default 64MiB)\n"
+         "  --max-decompressed SIZE   largest decompressed body (default 256MiB)\n";
+}
+
+platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
+  bool have_listen = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      return o;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return Status::InvalidArgument("unexpected argument '" + arg + "'");
+    std::string name = arg;
+    std::string value;
+    size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return Status::InvalidArgument(arg + ": value missing");
+    }
+    FERRY_RETURN_IF_ERROR(SetOption(name, value, &o));
+    if (name == "--listen") have_listen = true;
+  }
+  if (!have_listen) return Status::InvalidArgument("--listen is required");
+  if (o.root.empty()) return Status::InvalidArgument("--root is required");
+  return o;
+}
+
+platform::Result<std::string> ReadToken(const std::string& path) {
+  auto text = platform::ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("reading token file");
+  std::string_view t = *text;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!t.empty() && space(t.front())) t.remove_prefix(1);
+  while (!t.empty() && space(t.back())) t.remove_suffix(1);
+  if (t.empty()) return Status::InvalidArgument("token file " + path + " is empty");
+  return std::string(t);
+}
+
+}  // namespace ferry::landing

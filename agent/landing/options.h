@@ -1,0 +1,39 @@
+// The command line of ferry-landing:
+//   ferry-landing --listen HOST:PORT --root DIR [--token-file F] [--max-body SIZE]
+//                 [--max-decompressed SIZE] [--log-level L] [--log-format text|json]
+// Options take their value as the next argument or after '='. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/status.h"
+
+namespace ferry::landing {
+
+struct Options {
+  bool help = false;  // --help: print the usage and exit 0; nothing else is checked
+  std::string host;   // "127.0.0.1", "0.0.0.0", "::1" (brackets removed)
+  int port = 0;       // 0: pick a free port
+  std::string root;
+  std::string token_file;  // "" = no token required
+  uint64_t max_body = 64ull << 20;
+  uint64_t max_decompressed = 256ull << 20;
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+// The usage text, several lines, ending in '\n'.
+std::string Usage();
+
+// Parses the arguments after the program name. kInvalidArgument naming the option that is
+// wrong, missing or unknown.
+platform::Result<Options> ParseOptions(const std::vector<std::string>& args);
+
+// The token in file `path`, surrounding whitespace removed. kNotFound/kIoError if unreadable,
+// kInvalidArgument if empty.
+platform::Result<std::string> ReadToken(const std::string& path);
+
+}  // namespace ferry::landing

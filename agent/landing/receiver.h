@@ -1,0 +1,69 @@
+// The landing protocol's request handling, without sockets: takes a request (method, path,
+// headers, body), answers a status and a JSON body. The HTTP server (http_server.h) is a thin
+// adapter around it; unit tests call it directly.
+//
+//   POST <any path>  a batch: checked, decompressed with a cap, every line checked, stored once
+//   GET  /healthz    200 "ok"
+//   anything else    404
+//
+// Answers: 200 {"stored":true,"records":N} or {"duplicate":true}; 400 bad headers, key, count or
+// zstd; 401 missing or wrong token; 413 body or decompressed content too large; 422 a line that is
+// not a JSON object with a string "id" (the body names the line); 503 with Retry-After when the
+// disk is full; 500 any other failure to store. Every error body is {"error":"..."}.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent/landing/batch_store.h"
+
+namespace ferry::landing {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // "/v1/batches"
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string_view body;  // not owned: must outlive the call to Handle
+
+  // The value of the first header named `name` (case-insensitive), or nullptr.
+  const std::string* Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  int retry_after_seconds = 0;  // > 0: send a Retry-After header
+};
+
+struct ReceiverOptions {
+  uint64_t max_body = 64ull << 20;           // bytes of request body; more is 413
+  uint64_t max_decompressed = 256ull << 20;  // bytes of decompressed NDJSON; more is 413
+  std::string token;                         // non-empty: required as "Authorization: Bearer"
+  int compression_level = 3;                 // zstd level for bodies that arrive uncompressed
+  int retry_after_seconds = 30;              // sent with 503 when the disk is full
+};
+
+class Receiver {
+ public:
+  // `store` must outlive the receiver.
+  Receiver(BatchStore& store, ReceiverOptions options);
+
+  // Answers one request. Thread-safe: the HTTP server calls it from several threads. Never
+  // throws; an unexpected failure (even out of memory) is a 500.
+  Response Handle(const Request& request) const noexcept;
+
+ private:
+  Response HandleBatch(const Request& request) const;
+
+  BatchStore& store_;
+  const ReceiverOptions options_;
+};
+
+// True if `a` equals `b`, in a time that depends only on the length of `b` (the secret).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace ferry::landing
