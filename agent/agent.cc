@@ -59,7 +59,10 @@ int RunAgent(const Config& config, const std::string& config_path) {
   }
   Normalizer normalizer(config.routes);
   Intake intake(config, normalizer, **queue, metrics);
-  MqttSource source(config, intake, metrics, state, clock);
+  auto acks = (*queue)->RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
+  if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
+  MqttSource source(config, intake, metrics, state, clock,
+                    acks.ok() ? *acks : std::vector<std::string>());
   Forwarder forwarder(config, **queue, **uploader, metrics, state, clock, random);
   StatusServer server(config, **queue, metrics, state, clock);
   platform::Status st = server.Start();

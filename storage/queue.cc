@@ -106,7 +106,7 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(prep(s.begin, "BEGIN"));
   FERRY_RETURN_IF_ERROR(prep(s.commit, "COMMIT"));
   FERRY_RETURN_IF_ERROR(prep(s.rollback, "ROLLBACK"));
-  FERRY_RETURN_IF_ERROR(prep(s.insert_block, "INSERT INTO blocks VALUES(?,?,?,?,?)"));
+  FERRY_RETURN_IF_ERROR(prep(s.insert_block, "INSERT INTO blocks VALUES(?,?,?,?,?,?)"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_dead_letter,
       "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
       "VALUES(?,?,?,?,?,?)"));
@@ -222,7 +222,13 @@ Result<SeqRange> Queue::Append(const AppendRequest& req) {
     Stmt& s = stmts_->insert_block;
     s.Bind(1, static_cast<int64_t>(range.first)).Bind(2, static_cast<int64_t>(range.last));
     s.Bind(3, static_cast<int64_t>(scratch_.size())).Bind(4, req.oldest_received_ms);
-    st = s.BindBlob(5, block_).Run();
+    s.BindBlob(5, block_);
+    if (req.acks.empty()) {
+      s.BindNull(6);
+    } else {
+      s.BindBlob(6, req.acks);
+    }
+    st = s.Run();
   }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
   if (st.ok()) st = Commit("commit append");
@@ -239,6 +245,23 @@ Result<SeqRange> Queue::Append(const AppendRequest& req) {
   }
   dead_letters_ += req.dead_letters.size();
   return range;
+}
+
+Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT acks FROM blocks WHERE acks IS NOT NULL ORDER BY first_seq DESC LIMIT 64");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<std::string> out;
+  size_t total = 0;
+  while (total < min_bytes) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace_back(stmt->Blob(0));
+    total += out.back().size();
+  }
+  return out;
 }
 
 QueueStats Queue::Stats() {

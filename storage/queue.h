@@ -52,6 +52,9 @@ struct AppendRequest {
   int64_t oldest_received_ms = 0;  // wall time of the group's first record
   EncodeFn encode;
   std::span<const DeadLetterInput> dead_letters;
+  // Opaque bytes kept with the block, returned by RecentAcks() after a restart: the source's
+  // record of which broker deliveries this group holds (see agent/mqtt/redelivery.h).
+  std::string_view acks;
 };
 
 struct SeqRange {
@@ -132,6 +135,9 @@ class Queue {
 
   // Dead letters, newest last; `after_id` for paging.
   platform::Result<std::vector<DeadLetter>> ListDeadLetters(int64_t after_id, int limit);
+
+  // The `acks` of the newest blocks, newest first, until at least `min_bytes` are collected.
+  platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
 
   QueueStats Stats();
   const std::string& epoch() const { return epoch_; }

@@ -13,7 +13,8 @@ CREATE TABLE blocks(
   last_seq    INTEGER NOT NULL,
   raw_bytes   INTEGER NOT NULL,
   received_ms INTEGER NOT NULL,
-  data        BLOB NOT NULL);
+  data        BLOB NOT NULL,
+  acks        BLOB);
 CREATE TABLE batches(
   first_seq INTEGER PRIMARY KEY,
   last_seq  INTEGER NOT NULL,

@@ -5,8 +5,25 @@
 namespace ferry::agent {
 
 namespace {
+
 constexpr size_t kMaxResponseBody = 4096;
+
+// A sentence for logs and /status; httplib's own names ("Connection", "Read") are too terse.
+std::string DescribeError(httplib::Error e, const std::string& origin) {
+  switch (e) {
+    case httplib::Error::Connection: return "cannot connect to " + origin;
+    case httplib::Error::ConnectionTimeout: return "connecting to " + origin + " timed out";
+    case httplib::Error::Read: return "no answer from " + origin + " (read failed or timed out)";
+    case httplib::Error::Write: return "sending to " + origin + " failed";
+    case httplib::Error::SSLConnection: return "TLS handshake with " + origin + " failed";
+    case httplib::Error::SSLServerVerification:
+      return "certificate of " + origin + " not trusted";
+    case httplib::Error::Canceled: return "request to " + origin + " canceled";
+    default: return "request to " + origin + " failed: " + httplib::to_string(e);
+  }
 }
+
+}  // namespace
 
 platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& config) {
   HttpUrl url;
@@ -18,6 +35,7 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
   std::string origin = url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" +
                        std::to_string(url.port);
   std::unique_ptr<Uploader> u(new Uploader(config, url.path));
+  u->origin_ = origin;
   u->client_ = std::make_unique<httplib::Client>(origin);
   if (!u->client_->is_valid()) {
     return platform::Status::InvalidArgument("upstream.url: cannot use " + origin);
@@ -48,7 +66,7 @@ UploadResponse Uploader::Send(const UploadRequest& req) {
   UploadResponse out;
   httplib::Result res = client_->Post(path_, headers, *req.body, "application/x-ndjson");
   if (!res) {
-    out.error = httplib::to_string(res.error());
+    out.error = DescribeError(res.error(), origin_);
     client_->stop();  // drop a half-dead keep-alive connection
     return out;
   }

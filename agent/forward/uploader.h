@@ -44,6 +44,7 @@ class Uploader {
   Uploader(const Config& config, std::string path);
   const Config& config_;
   std::string path_;
+  std::string origin_;
   std::unique_ptr<httplib::Client> client_;
 };
 

@@ -1,5 +1,6 @@
 #include "agent/intake/intake.h"
 
+#include "agent/mqtt/redelivery.h"
 #include "agent/record/record.h"
 
 namespace ferry::agent {
@@ -15,9 +16,11 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   sources_.clear();
   reasons_.clear();
   dead_.clear();
+  acks_.clear();
   uint64_t ignored = 0;
   size_t n = 0;
   for (const ReceivedMessage& m : messages) {
+    if (m.qos == 1) RedeliveryFilter::Pack(m.mid, m.hash, acks_);
     std::string reason;
     Outcome outcome = Outcome::kDeadLetter;
     if (m.oversize) {
@@ -43,6 +46,7 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   req.count = static_cast<uint32_t>(n);
   req.oldest_received_ms = n > 0 ? sources_[0]->received_ms : 0;
   req.dead_letters = dead_;
+  req.acks = acks_;
   const std::string& epoch = queue_.epoch();
   req.encode = [&](uint64_t first_seq, std::string& out) {
     for (size_t i = 0; i < n; ++i) {

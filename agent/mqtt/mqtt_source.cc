@@ -24,7 +24,7 @@ void InitLibraryOnce() {
 }  // namespace
 
 MqttSource::MqttSource(const Config& config, Intake& intake, Metrics& metrics, AgentState& state,
-                       platform::Clock& clock)
+                       platform::Clock& clock, const std::vector<std::string>& stored_acks)
     : config_(config),
       intake_(intake),
       metrics_(metrics),
@@ -32,6 +32,7 @@ MqttSource::MqttSource(const Config& config, Intake& intake, Metrics& metrics, A
       clock_(clock),
       reconnect_delay_ms_(config.mqtt.reconnect_min_ms) {
   InitLibraryOnce();
+  redelivery_.Load(stored_acks);
 }
 
 MqttSource::~MqttSource() {
@@ -58,6 +59,7 @@ void MqttSource::OnConnect(int rc) {
     return;
   }
   session_up_ = true;
+  redelivery_.Arm();
   metrics_.mqtt_connected = 1;
   ++metrics_.mqtt_connects;
   reconnect_delay_ms_ = config_.mqtt.reconnect_min_ms;
@@ -74,11 +76,22 @@ void MqttSource::OnConnect(int rc) {
 }
 
 void MqttSource::OnMessage(const mosquitto_message* msg) {
+  std::string_view topic = msg->topic ? msg->topic : "";
+  size_t len = msg->payloadlen > 0 ? static_cast<size_t>(msg->payloadlen) : 0;
+  uint64_t hash = 0;
+  if (msg->qos == 1) {
+    hash = RedeliveryFilter::Hash(topic, {static_cast<const char*>(msg->payload), len});
+    if (redelivery_.IsRedelivery(static_cast<uint16_t>(msg->mid), hash)) {
+      ++metrics_.mqtt_redeliveries_skipped;  // stored before; its PUBACK now goes out
+      return;
+    }
+  }
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   ReceivedMessage& m = pending_[pending_count_++];
-  m.topic.assign(msg->topic ? msg->topic : "");
-  size_t len = msg->payloadlen > 0 ? static_cast<size_t>(msg->payloadlen) : 0;
+  m.topic.assign(topic);
   m.full_size = len;
+  m.mid = static_cast<uint16_t>(msg->mid);
+  m.hash = hash;
   m.oversize = len > config_.mqtt.max_payload;
   // An oversize payload is kept only in part, for the dead letter that explains it.
   size_t keep = m.oversize ? std::min<size_t>(len, 1024) : len;
@@ -139,15 +152,20 @@ void MqttSource::Disconnect(const std::string& why, bool keep_unacked) {
 }
 
 // Reads every packet the socket holds now (bounded), collecting messages in pending_.
+// errno tells when the socket is drained, but only after a read that produced no message:
+// queuing a PUBACK writes a byte to libmosquitto's internal socket pair, which nobody drains
+// in this mode, so once that pair is full every received message leaves errno at EAGAIN too.
 bool MqttSource::ReadAvailable() {
   for (int i = 0; i < kMaxReadsPerRound; ++i) {
+    size_t before = pending_count_;
     errno = 0;
     int rc = mosquitto_loop_read(mosq_, 1);
     if (rc != MOSQ_ERR_SUCCESS) {
       Disconnect(std::string("read: ") + mosquitto_strerror(rc), true);
       return false;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    bool drained = errno == EAGAIN || errno == EWOULDBLOCK;
+    if (pending_count_ == before && drained) break;
     if (pending_count_ >= config_.storage.commit_max_records) break;
   }
   return true;
@@ -155,6 +173,11 @@ bool MqttSource::ReadAvailable() {
 
 bool MqttSource::FlushPending() {
   platform::Status st = intake_.Store({pending_.data(), pending_count_});
+  if (st.ok()) {
+    for (size_t i = 0; i < pending_count_; ++i) {
+      if (pending_[i].qos == 1) redelivery_.Remember(pending_[i].mid, pending_[i].hash);
+    }
+  }
   pending_count_ = 0;
   if (st.ok()) return true;
   state_.SetLastError("storing messages: " + st.ToString(), clock_.WallMillis());

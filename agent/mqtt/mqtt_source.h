@@ -19,6 +19,7 @@
 
 #include "agent/config/config.h"
 #include "agent/intake/intake.h"
+#include "agent/mqtt/redelivery.h"
 #include "agent/status/agent_state.h"
 #include "agent/status/metrics.h"
 #include "platform/clock.h"
@@ -30,8 +31,9 @@ namespace ferry::agent {
 
 class MqttSource {
  public:
+  // `stored_acks` seeds the redelivery filter: Queue::RecentAcks() at start.
   MqttSource(const Config& config, Intake& intake, Metrics& metrics, AgentState& state,
-             platform::Clock& clock);
+             platform::Clock& clock, const std::vector<std::string>& stored_acks);
   ~MqttSource();
 
   void Run(const std::atomic<bool>& stop);
@@ -56,6 +58,7 @@ class MqttSource {
   mosquitto* mosq_ = nullptr;
   bool session_up_ = false;  // CONNACK accepted
   int64_t reconnect_delay_ms_;
+  RedeliveryFilter redelivery_;
   std::vector<ReceivedMessage> pending_;
   size_t pending_count_ = 0;  // pending_ is reused: only the first pending_count_ are live
 };

@@ -33,6 +33,7 @@ struct Metrics {
   std::atomic<uint64_t> batches_delivered{0};
   std::atomic<int> mqtt_connected{0};
   std::atomic<uint64_t> mqtt_connects{0};
+  std::atomic<uint64_t> mqtt_redeliveries_skipped{0};
   std::atomic<uint64_t> queue_quarantined{0};
 };
 

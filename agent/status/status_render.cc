@@ -148,6 +148,10 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Sample(o, "ferry_upstream_bytes_sent_total", static_cast<double>(m.upstream_bytes_sent.load()));
   Family(o, "ferry_mqtt_connected", "gauge", "1 while the MQTT session is up.");
   Sample(o, "ferry_mqtt_connected", m.mqtt_connected.load());
+  Family(o, "ferry_mqtt_redeliveries_skipped_total", "counter",
+         "QoS 1 messages the broker sent again that were already stored.");
+  Sample(o, "ferry_mqtt_redeliveries_skipped_total",
+         static_cast<double>(m.mqtt_redeliveries_skipped.load()));
   Family(o, "ferry_queue_quarantined_total", "counter", "Corrupt queue files moved aside.");
   Sample(o, "ferry_queue_quarantined_total", static_cast<double>(m.queue_quarantined.load()));
   Family(o, "ferry_process_resident_memory_bytes", "gauge", "Resident set size.");

@@ -1,0 +1,48 @@
+// Recognizes the broker's redelivery of QoS 1 messages that Ferry had already stored.
+//
+// PUBACK goes out only after the commit, so a crash (or a lost connection) between the commit
+// and the PUBACK reaching the broker makes the broker send those messages again on the next
+// connection, with the same packet ids, before anything new. Without this filter each would
+// become a second record. Each stored group keeps (packet id, hash of topic and payload) of its
+// QoS 1 messages with its block; after a (re)connect, a QoS 1 message matching a remembered
+// pair is acknowledged without being stored again. The first QoS 1 message that does not match
+// ends the redelivery phase, so a later message that happens to reuse a packet id and repeat a
+// payload is never mistaken for one.
+//
+// Not thread-safe: used by the MQTT loop only.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry::agent {
+
+class RedeliveryFilter {
+ public:
+  // Remembered pairs: at least the broker's in-flight window (mosquitto's max is 65535, its
+  // default 20; the gateway broker config in config/ uses 1000).
+  static constexpr size_t kCapacity = 4096;
+  static constexpr size_t kPackedSize = 10;  // uint16 packet id + uint64 hash, little endian
+
+  // FNV-1a over topic, a NUL, and payload.
+  static uint64_t Hash(std::string_view topic, std::string_view payload);
+  static void Pack(uint16_t mid, uint64_t hash, std::string& out);
+
+  // Seeds from stored groups, newest group first (as Queue::RecentAcks returns them).
+  void Load(const std::vector<std::string>& newest_first);
+  void Remember(uint16_t mid, uint64_t hash);
+  // A new connection: what comes first may be redeliveries.
+  void Arm() { armed_ = !recent_.empty(); }
+  bool armed() const { return armed_; }
+  // True when (mid, hash) is a redelivery of a stored message. Call for QoS 1 messages only.
+  bool IsRedelivery(uint16_t mid, uint64_t hash);
+
+ private:
+  std::deque<std::pair<uint16_t, uint64_t>> recent_;  // oldest first
+  bool armed_ = false;
+};
+
+}  // namespace ferry::agent
