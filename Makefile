@@ -33,3 +33,7 @@ format:
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Regenerates the README's option table from the config declaration.
+readme:
+	@python3 toolchains/update_readme.py $(BUILD)/agent/ferry README.md

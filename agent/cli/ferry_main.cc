@@ -16,7 +16,8 @@ constexpr const char* kUsage =
     "usage: ferry [run] [--config PATH]        run the agent (default config /etc/ferry/ferry.json)\n"
     "       ferry check-config [--config PATH] validate a config file: exit 0 valid, 2 invalid\n"
     "       ferry status [--url URL]           show a running agent's state\n"
-    "       ferry version                      version, revision, build type, architecture\n";
+    "       ferry version                      version, revision, build type, architecture\n"
+    "       ferry config-reference             every config key as a Markdown table\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
@@ -104,6 +105,10 @@ int main(int argc, char** argv) {
   if (a.command == "status") return Status(a);
   if (a.command == "version") {
     printf("%s\n", ferry::agent::VersionString().c_str());
+    return 0;
+  }
+  if (a.command == "config-reference") {
+    fputs(ferry::agent::ConfigReferenceMarkdown().c_str(), stdout);
     return 0;
   }
   if (a.command == "help") {
