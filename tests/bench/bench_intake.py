@@ -1,0 +1,112 @@
+"""Intake (item 1) and cost (item 3, intake part): N publishers send small zigbee2mqtt-shaped
+JSON messages through mosquitto at QoS 0 and QoS 1.
+
+Per run and QoS:
+  ceiling   ferry-sub-count, a bare subscriber that only counts (first to last message)
+  intake    ferry with its upstream down (the forwarder does not compete): stored records/s from
+            ferry_records_stored_total, first to last movement, polled every 25 ms
+  end2end   ferry with ferry-landing up: records/s delivered, from the publisher's start to the
+            last delivered record; ferry's CPU seconds per million and peak RSS (VmHWM)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import benchlib as bl
+
+
+def _queue_sizes(ferry) -> tuple[int, int, int]:
+    """(records, NDJSON bytes, compressed bytes) of the blocks in ferry's queue file."""
+    uri = f"file:{ferry.storage_path}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        row = db.execute("SELECT coalesce(sum(last_seq - first_seq + 1), 0), "
+                         "coalesce(sum(raw_bytes), 0), coalesce(sum(length(data)), 0) "
+                         "FROM blocks").fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, qos: int,
+                  end_to_end: bool) -> dict:
+    """One ferry run: publish n messages and time stored (landing down) or delivered records."""
+    ferry = bl.bench_ferry(session, broker, landing, name, qos=qos,
+                           upstream_url=None if landing else bl.dead_url())
+    ps = bl.proc_stat(ferry)
+    cpu0, wr0 = ps.cpu_seconds(), ps.write_bytes()
+    t0 = time.monotonic()
+    pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, qos))
+    counter = "ferry_records_delivered_total" if end_to_end else "ferry_records_stored_total"
+    t = bl.time_counter(bl.metric_reader(ferry, counter), n, lambda: not pub.running())
+    cpu1, wr1, hwm = ps.cpu_seconds(), ps.write_bytes(), ps.hwm_mib()
+    res = pub.wait(120, check=False)
+    out = {
+        "count": t.last_value, "lost": n - t.last_value, "rate": t.rate(),
+        "e2e_rate": t.last_value / (t.last_t - t0) if t.last_t else 0.0,
+        "cpu_s": cpu1 - cpu0, "cpu_per_million": (cpu1 - cpu0) / max(t.last_value, 1) * 1e6,
+        "hwm_mib": hwm, "write_bytes": wr1 - wr0, "pub_rate": res.acked / max(res.seconds, 1e-9),
+    }
+    if not end_to_end:
+        records, raw, stored = _queue_sizes(ferry)
+        out.update(line_bytes=raw / max(records, 1), stored_bytes=stored / max(records, 1),
+                   written_per_record=(wr1 - wr0) / max(records, 1))
+    ferry.stop(30)
+    bl.remove_queue(ferry)
+    return out
+
+
+def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
+    target_ratio = (">=", 0.95)
+    rows = {
+        "q0": bl.Row("QoS 0 intake: stored records/s (landing down)", "rec/s", target=target_ratio,
+                     target_on="ratio", note="ceiling: bare subscriber (ferry-sub-count), QoS 0"),
+        "q1": bl.Row("QoS 1 intake: stored records/s (landing down)", "rec/s", target=target_ratio,
+                     target_on="ratio", note="ceiling: bare subscriber, QoS 1"),
+        "e2e1": bl.Row("QoS 1 end to end: delivered records/s", "rec/s",
+                       note="publisher start to last record delivered into ferry-landing; "
+                            "ratio against the QoS 1 bare subscriber"),
+        "e2e0": bl.Row("QoS 0 end to end: delivered records/s", "rec/s"),
+        "cpu0": bl.Row("CPU s per million records, QoS 0 end to end", "s", target=("<=", 1.5), table="cost"),
+        "cpu1": bl.Row("CPU s per million records, QoS 1 end to end", "s", table="cost"),
+        "cpuin1": bl.Row("CPU s per million records, QoS 1 intake only", "s", table="cost"),
+        "hwm1": bl.Row("peak RSS, QoS 1 intake (landing down)", "MiB", target=("<=", 16), table="cost"),
+        "hwme2e": bl.Row("peak RSS, QoS 1 end to end", "MiB", target=("<=", 16), table="cost"),
+        "flash": bl.Row("disk bytes written per record, QoS 1 intake (ceiling: NDJSON line)",
+                        "B", target=("<=", 1.0), target_on="ratio",
+                        note="/proc/PID/io write_bytes incl. WAL and checkpoints"),
+        "lost0": bl.Row("QoS 0 messages not stored", "msgs"),
+    }
+    for r in range(runs):
+        for qos in (0, 1):
+            bl.log(f"intake run {r + 1}/{runs} QoS {qos}: ceiling")
+            broker = bl.BenchBroker(session, name=f"broker-i{r}-q{qos}")
+            ceiling = bl.run_sub_count(session, broker, n, qos, publishers)
+            bl.log(f"  ceiling {ceiling['rate']:,.0f} msg/s ({ceiling['count']} msgs); ferry")
+            got = measure_ferry(session, broker, None, f"ferry-i{r}-q{qos}", n, publishers, qos,
+                                end_to_end=False)
+            bl.log(f"  ferry stored {got['rate']:,.0f} rec/s ({got['count']:.0f}), "
+                   f"cpu {got['cpu_s']:.1f} s, hwm {got['hwm_mib']:.1f} MiB")
+            key = f"q{qos}"
+            rows[key].values.append(got["rate"])
+            rows[key].ceilings.append(ceiling["rate"])
+            if qos == 1:
+                rows["hwm1"].values.append(got["hwm_mib"])
+                rows["cpuin1"].values.append(got["cpu_per_million"])
+                rows["flash"].values.append(got["written_per_record"])
+                rows["flash"].ceilings.append(got["line_bytes"])
+            else:
+                rows["lost0"].values.append(got["lost"])
+            bl.log(f"intake run {r + 1}/{runs} QoS {qos}: end to end")
+            landing = session.landing(name=f"landing-i{r}-q{qos}")
+            e2e = measure_ferry(session, broker, landing, f"ferry-e{r}-q{qos}", n, publishers, qos,
+                                end_to_end=True)
+            bl.log(f"  end to end {e2e['e2e_rate']:,.0f} rec/s ({e2e['count']:.0f}), "
+                   f"cpu/M {e2e['cpu_per_million']:.2f} s, hwm {e2e['hwm_mib']:.1f} MiB")
+            rows[f"e2e{qos}"].values.append(e2e["e2e_rate"])
+            rows[f"e2e{qos}"].ceilings.append(ceiling["rate"])
+            rows[f"cpu{qos}"].values.append(e2e["cpu_per_million"])
+            if qos == 1:
+                rows["hwme2e"].values.append(e2e["hwm_mib"])
+            landing.stop()
+            broker.stop()
+    return list(rows.values())
