@@ -11,6 +11,7 @@
 #include "agent/status/status_render.h"
 #include "agent/status/status_server.h"
 #include "platform/log.h"
+#include "platform/process.h"
 #include "platform/signals.h"
 
 namespace ferry::agent {
@@ -42,8 +43,12 @@ int RunAgent(const Config& config, const std::string& config_path) {
   ApplyLogSettings(config);
   platform::Clock& clock = platform::SystemClock();
   platform::OsRandom random;
-  storage::QueueOptions qopts{config.storage.path, config.storage.max_size,
-                              config.storage.sync == "full", config.storage.compression_level};
+  storage::QueueOptions qopts{config.storage.path,
+                              config.storage.max_size,
+                              config.storage.sync == "full",
+                              config.storage.compression_level,
+                              config.storage.full_policy == "drop_oldest",
+                              platform::BootId()};
   auto queue = storage::Queue::Open(qopts, clock, random);
   if (!queue.ok()) {
     platform::LogError("agent", "cannot open the queue: " + queue.status().ToString());

@@ -27,6 +27,17 @@ ProcessStats ReadProcessStats() {
   return s;
 }
 
+std::string BootId() {
+  std::string id;
+  if (FILE* f = fopen("/proc/sys/kernel/random/boot_id", "re")) {
+    char buf[64] = {};
+    if (fgets(buf, sizeof buf, f)) id = buf;
+    fclose(f);
+  }
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
 std::string HostName() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "";

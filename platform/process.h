@@ -15,6 +15,9 @@ struct ProcessStats {
 // Reads /proc/self; fields stay 0 where the system does not tell.
 ProcessStats ReadProcessStats();
 
+// An id of this boot of the machine (/proc/sys/kernel/random/boot_id), or "" if unknown.
+std::string BootId();
+
 // The machine's host name, or "" if unknown.
 std::string HostName();
 

@@ -1,5 +1,7 @@
 #include "storage/queue.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 #include "platform/file.h"
@@ -90,8 +92,32 @@ Status Queue::Init(platform::Random& random) {
   FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
   FERRY_RETURN_IF_ERROR(
       db_->Exec(options_.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  int64_t reserve_pages = static_cast<int64_t>(WalReserve() / 4096);
+  FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_size_limit = " + std::to_string(WalReserve())));
+  FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint = " +
+                                  std::to_string(std::max<int64_t>(16, reserve_pages / 2))));
   FERRY_RETURN_IF_ERROR(PrepareStatements());
-  return LoadCounters();
+  FERRY_RETURN_IF_ERROR(LoadCounters());
+  return RecordBoot();
+}
+
+// Monotonic stamps restart with the machine: remember from which seq on they are this boot's.
+Status Queue::RecordBoot() {
+  Result<Stmt> get = db_->Prepare("SELECT value FROM meta WHERE key='boot_id'");
+  if (!get.ok()) return get.status();
+  Result<bool> row = get->Step();
+  if (!row.ok()) return row.status();
+  if (*row && get->Text(0) == options_.boot_id) {
+    Result<Stmt> first = db_->Prepare("SELECT value FROM meta WHERE key='boot_first_seq'");
+    if (!first.ok()) return first.status();
+    Result<bool> r = first->Step();
+    if (!r.ok()) return r.status();
+    if (*r) boot_first_seq_ = std::stoull(std::string(first->Text(0)));
+    return Status::Ok();
+  }
+  boot_first_seq_ = c_.next_seq;
+  return db_->Exec("INSERT OR REPLACE INTO meta VALUES('boot_id','" + options_.boot_id +
+                   "'),('boot_first_seq','" + std::to_string(c_.next_seq) + "')");
 }
 
 Status Queue::PrepareStatements() {
@@ -106,7 +132,7 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(prep(s.begin, "BEGIN"));
   FERRY_RETURN_IF_ERROR(prep(s.commit, "COMMIT"));
   FERRY_RETURN_IF_ERROR(prep(s.rollback, "ROLLBACK"));
-  FERRY_RETURN_IF_ERROR(prep(s.insert_block, "INSERT INTO blocks VALUES(?,?,?,?,?,?)"));
+  FERRY_RETURN_IF_ERROR(prep(s.insert_block, "INSERT INTO blocks VALUES(?,?,?,?,?,?,?)"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_dead_letter,
       "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
       "VALUES(?,?,?,?,?,?)"));
@@ -131,48 +157,81 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
       prep(s.oldest_block, "SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1"));
+  FERRY_RETURN_IF_ERROR(prep(s.get_dead_letter,
+      "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters WHERE id=?"));
+  FERRY_RETURN_IF_ERROR(prep(s.delete_dead_letter, "DELETE FROM dead_letters WHERE id=?"));
+  FERRY_RETURN_IF_ERROR(prep(s.head_blocks,
+      "SELECT first_seq,last_seq,received_ms,received_mono_ms FROM blocks ORDER BY first_seq "
+      "LIMIT 256"));
+  FERRY_RETURN_IF_ERROR(prep(s.batch_covering,
+      "SELECT coalesce(max(last_seq),0) FROM batches WHERE first_seq<=?"));
+  FERRY_RETURN_IF_ERROR(prep(s.delete_batches_through, "DELETE FROM batches WHERE first_seq<=?"));
+  FERRY_RETURN_IF_ERROR(prep(s.pragma_page_count, "PRAGMA page_count"));
+  FERRY_RETURN_IF_ERROR(prep(s.pragma_freelist, "PRAGMA freelist_count"));
   FERRY_RETURN_IF_ERROR(prep(s.list_dead_letters,
       "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters "
       "WHERE id>? ORDER BY id LIMIT ?"));
   return Status::Ok();
 }
 
+// Restores the counters from the snapshot in meta plus the few blocks and dead letters added
+// after it: start-up time does not grow with the backlog.
 Status Queue::LoadCounters() {
   Result<Stmt> meta = db_->Prepare("SELECT key,value FROM meta");
   if (!meta.ok()) return meta.status();
+  uint64_t snap_seq = 1, snap_dl_id = 0;
   for (;;) {
     Result<bool> row = meta->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    if (meta->Text(0) == "epoch") epoch_ = std::string(meta->Text(1));
-    if (meta->Text(0) == "acked_through") acked_through_ = std::stoull(std::string(meta->Text(1)));
+    std::string key(meta->Text(0)), value(meta->Text(1));
+    if (key == "epoch") epoch_ = value;
+    if (key == "acked_through") c_.acked_through = std::stoull(value);
+    if (key == "stats") {
+      unsigned long long a = 1, b = 0, c = 0, d = 0, e = 0;
+      if (sscanf(value.c_str(), "%llu %llu %llu %llu %llu", &a, &b, &c, &d, &e) != 5) {
+        return Status::Corruption("meta stats unreadable: " + value);
+      }
+      snap_seq = a, c_.stored_bytes = b, c_.raw_bytes = c, snap_dl_id = d, c_.dead_letters = e;
+    }
   }
   if (epoch_.empty()) return Status::Corruption("queue has no epoch");
-  // One row per block (a group commit), not per record: cheap even with millions queued.
   Result<Stmt> sums = db_->Prepare(
       "SELECT coalesce(max(last_seq),0), coalesce(sum(length(data)),0), "
-      "coalesce(sum(raw_bytes),0) FROM blocks");
+      "coalesce(sum(raw_bytes),0) FROM blocks WHERE first_seq>=" + std::to_string(snap_seq));
   if (!sums.ok()) return sums.status();
   Result<bool> row = sums->Step();
   if (!row.ok()) return row.status();
-  uint64_t max_seq = static_cast<uint64_t>(sums->Int(0));
-  stored_bytes_ = static_cast<uint64_t>(sums->Int(1));
-  raw_bytes_ = static_cast<uint64_t>(sums->Int(2));
-  next_seq_ = std::max(max_seq, acked_through_) + 1;
-  Result<int64_t> removed = db_->QueryInt(
-      ("SELECT count(*) FROM removed WHERE seq>" + std::to_string(acked_through_)).c_str());
+  c_.stored_bytes += static_cast<uint64_t>(sums->Int(1));
+  c_.raw_bytes += static_cast<uint64_t>(sums->Int(2));
+  c_.next_seq = std::max({static_cast<uint64_t>(sums->Int(0)), c_.acked_through, snap_seq - 1}) + 1;
+  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
+                                          std::to_string(c_.acked_through));
   if (!removed.ok()) return removed.status();
-  records_ = next_seq_ - 1 - acked_through_ - static_cast<uint64_t>(*removed);
+  c_.records = c_.next_seq - 1 - c_.acked_through - static_cast<uint64_t>(*removed);
   Result<int64_t> batched = db_->QueryInt("SELECT coalesce(max(last_seq),0) FROM batches");
   if (!batched.ok()) return batched.status();
-  batched_through_ = std::max<uint64_t>(static_cast<uint64_t>(*batched), acked_through_);
-  Result<int64_t> dead = db_->QueryInt("SELECT count(*) FROM dead_letters");
+  c_.batched_through = std::max<uint64_t>(static_cast<uint64_t>(*batched), c_.acked_through);
+  Result<int64_t> dead = db_->QueryInt("SELECT count(*) FROM dead_letters WHERE id>" +
+                                       std::to_string(snap_dl_id));
   if (!dead.ok()) return dead.status();
-  dead_letters_ = static_cast<uint64_t>(*dead);
-  Result<int64_t> oldest = db_->QueryInt("SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1");
+  c_.dead_letters += static_cast<uint64_t>(*dead);
+  Result<int64_t> oldest =
+      db_->QueryInt("SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1");
   if (!oldest.ok()) return oldest.status();
-  oldest_received_ms_ = *oldest;
+  c_.oldest_received_ms = *oldest;
   return Status::Ok();
+}
+
+// Writes the counters as of now into meta; runs inside the caller's transaction.
+Status Queue::WriteSnapshot() {
+  Result<int64_t> max_dl = db_->QueryInt("SELECT coalesce(max(id),0) FROM dead_letters");
+  if (!max_dl.ok()) return max_dl.status();
+  appends_since_snapshot_ = 0;
+  std::string v = std::to_string(c_.next_seq) + " " + std::to_string(c_.stored_bytes) + " " +
+                  std::to_string(c_.raw_bytes) + " " + std::to_string(*max_dl) + " " +
+                  std::to_string(c_.dead_letters);
+  return stmts_->set_meta.Bind(1, std::string_view("stats")).Bind(2, v).Run();
 }
 
 Status Queue::Commit(std::string_view what) {
@@ -184,12 +243,36 @@ Status Queue::Commit(std::string_view what) {
   return Status::Ok();
 }
 
+// Bytes in use inside the database file (free pages excluded).
+uint64_t Queue::UsedBytes() {
+  auto pragma = [](Stmt& st) -> int64_t {
+    Result<bool> row = st.Step();
+    int64_t v = row.ok() && *row ? st.Int(0) : 0;
+    st.Reset();
+    return v;
+  };
+  int64_t pages = pragma(stmts_->pragma_page_count);
+  int64_t free_pages = pragma(stmts_->pragma_freelist);
+  return static_cast<uint64_t>(std::max<int64_t>(0, pages - free_pages)) * 4096;
+}
+
+// The database file and its WAL as they stand on disk.
 uint64_t Queue::DiskBytes() {
-  Result<int64_t> pages = db_->QueryInt("PRAGMA page_count");
-  Result<int64_t> free_pages = db_->QueryInt("PRAGMA freelist_count");
-  Result<int64_t> page_size = db_->QueryInt("PRAGMA page_size");
-  if (!pages.ok() || !free_pages.ok() || !page_size.ok()) return 0;
-  return static_cast<uint64_t>((*pages - *free_pages) * *page_size);
+  Result<uint64_t> db = platform::FileSize(options_.path);
+  Result<uint64_t> wal = platform::FileSize(options_.path + "-wal");
+  return (db.ok() ? *db : 0) + (wal.ok() ? *wal : 0);
+}
+
+// Room kept for the WAL inside the quota; checkpoints keep the WAL file about this small.
+uint64_t Queue::WalReserve() const {
+  return std::clamp<uint64_t>(options_.max_bytes / 8, 256u << 10, 8u << 20);
+}
+
+bool Queue::HasRoom() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Room for at least a group like the last one (or 64 KiB).
+  uint64_t next = std::max<uint64_t>(last_needed_, 64u << 10);
+  return options_.drop_oldest || UsedBytes() + WalReserve() + next <= options_.max_bytes;
 }
 
 Status Queue::InsertDeadLetters(std::span<const DeadLetterInput> dead_letters) {
@@ -203,48 +286,67 @@ Status Queue::InsertDeadLetters(std::span<const DeadLetterInput> dead_letters) {
   return Status::Ok();
 }
 
-Result<SeqRange> Queue::Append(const AppendRequest& req) {
+Result<AppendResult> Queue::Append(const AppendRequest& req) {
   std::lock_guard<std::mutex> lock(mu_);
-  SeqRange range{next_seq_, next_seq_ + req.count - 1};
+  AppendResult result;
+  result.range = {c_.next_seq, c_.next_seq + req.count - 1};
   block_.clear();
   if (req.count > 0) {
-    if (stored_bytes_ + (2u << 20) > options_.max_bytes && DiskBytes() >= options_.max_bytes) {
-      return Status::NoSpace("queue is at its quota of " + std::to_string(options_.max_bytes) +
-                             " bytes");
-    }
     scratch_.clear();
-    req.encode(next_seq_, scratch_);
+    req.encode(c_.next_seq, scratch_);
     FERRY_RETURN_IF_ERROR(codec_->Compress(scratch_, options_.compression_level, block_));
   }
+  uint64_t needed = block_.size() + 512 * (req.dead_letters.size() + 1);
+  for (const DeadLetterInput& d : req.dead_letters) needed += d.payload.size() + d.topic.size();
+  if (req.count > 0) last_needed_ = needed;
+  bool over = UsedBytes() + WalReserve() + needed > options_.max_bytes;
+  if (over && !options_.drop_oldest) {
+    return Status::NoSpace("queue is at its quota (storage.max_size " +
+                           std::to_string(options_.max_bytes) + " bytes)");
+  }
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run().WithContext("begin append"));
+  const Counters before = c_;
   Status st;
-  if (req.count > 0) {
+  if (over) {
+    Result<uint64_t> dropped = MakeRoom(needed);
+    if (dropped.ok()) result.dropped = *dropped;
+    st = dropped.status();
+  }
+  if (st.ok() && req.count > 0) {
     Stmt& s = stmts_->insert_block;
-    s.Bind(1, static_cast<int64_t>(range.first)).Bind(2, static_cast<int64_t>(range.last));
+    s.Bind(1, static_cast<int64_t>(result.range.first))
+        .Bind(2, static_cast<int64_t>(result.range.last));
     s.Bind(3, static_cast<int64_t>(scratch_.size())).Bind(4, req.oldest_received_ms);
-    s.BindBlob(5, block_);
+    s.Bind(5, req.oldest_received_mono_ms).BindBlob(6, block_);
     if (req.acks.empty()) {
-      s.BindNull(6);
+      s.BindNull(7);
     } else {
-      s.BindBlob(6, req.acks);
+      s.BindBlob(7, req.acks);
     }
     st = s.Run();
   }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
+  for (int64_t id : req.replayed_dead_letters) {
+    if (st.ok()) st = stmts_->delete_dead_letter.Bind(1, id).Run();
+  }
+  c_.dead_letters = c_.dead_letters + req.dead_letters.size() - req.replayed_dead_letters.size();
+  if (req.count > 0) {
+    if (c_.records == 0) c_.oldest_received_ms = req.oldest_received_ms;
+    c_.next_seq += req.count;
+    c_.records += req.count;
+    c_.stored_bytes += block_.size();
+    c_.raw_bytes += scratch_.size();
+  }
+  if (st.ok() && (++appends_since_snapshot_ >= 64 || !req.replayed_dead_letters.empty())) {
+    st = WriteSnapshot();
+  }
   if (st.ok()) st = Commit("commit append");
   if (!st.ok()) {
     (void)stmts_->rollback.Run();
+    c_ = before;  // nothing was stored
     return st;
   }
-  if (req.count > 0) {
-    if (records_ == 0) oldest_received_ms_ = req.oldest_received_ms;
-    next_seq_ += req.count;
-    records_ += req.count;
-    stored_bytes_ += block_.size();
-    raw_bytes_ += scratch_.size();
-  }
-  dead_letters_ += req.dead_letters.size();
-  return range;
+  return result;
 }
 
 Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {
@@ -268,13 +370,13 @@ QueueStats Queue::Stats() {
   std::lock_guard<std::mutex> lock(mu_);
   QueueStats s;
   s.epoch = epoch_;
-  s.records = records_;
-  s.stored_bytes = stored_bytes_;
-  s.raw_bytes = raw_bytes_;
+  s.records = c_.records;
+  s.stored_bytes = c_.stored_bytes;
+  s.raw_bytes = c_.raw_bytes;
   s.disk_bytes = DiskBytes();
-  s.dead_letters = dead_letters_;
-  s.oldest_received_ms = records_ > 0 ? oldest_received_ms_ : 0;
-  s.next_seq = next_seq_;
+  s.dead_letters = c_.dead_letters;
+  s.oldest_received_ms = c_.records > 0 ? c_.oldest_received_ms : 0;
+  s.next_seq = c_.next_seq;
   s.quarantined = quarantined_;
   return s;
 }

@@ -34,6 +34,9 @@ struct QueueOptions {
   uint64_t max_bytes = 256ull << 20;  // quota for database + WAL on disk
   bool sync_full = true;              // fsync every commit (survives power loss)
   int compression_level = 3;          // zstd level of stored blocks
+  bool drop_oldest = false;           // at the quota: drop the oldest records (else refuse)
+  // Identifies this boot of the machine: monotonic stamps are compared only within one boot.
+  std::string boot_id;
 };
 
 struct DeadLetterInput {
@@ -50,16 +53,24 @@ using EncodeFn = std::function<void(uint64_t first_seq, std::string& out)>;
 struct AppendRequest {
   uint32_t count = 0;              // records to encode; 0 for dead letters only
   int64_t oldest_received_ms = 0;  // wall time of the group's first record
+  int64_t oldest_received_mono_ms = 0;  // monotonic time of the same, for expiry
   EncodeFn encode;
   std::span<const DeadLetterInput> dead_letters;
   // Opaque bytes kept with the block, returned by RecentAcks() after a restart: the source's
   // record of which broker deliveries this group holds (see agent/mqtt/redelivery.h).
   std::string_view acks;
+  // Dead letters this group replays: deleted in the same transaction.
+  std::span<const int64_t> replayed_dead_letters;
 };
 
 struct SeqRange {
   uint64_t first = 0;
   uint64_t last = 0;  // inclusive; first > last when empty
+};
+
+struct AppendResult {
+  SeqRange range;
+  uint64_t dropped = 0;  // older records dropped to make room (drop_oldest policy)
 };
 
 struct BatchLimits {
@@ -114,9 +125,19 @@ class Queue {
                                                        platform::Random& random);
 
   // Appends a group of records (one block) and dead letters in one transaction. Returns the
-  // records' sequence range. kNoSpace when the quota or the disk is full (nothing stored);
-  // kIoError for a failed write or sync (nothing stored).
-  platform::Result<SeqRange> Append(const AppendRequest& request);
+  // records' sequence range. At the quota, the drop_oldest policy deletes the oldest records in
+  // the same transaction (counted in the result); otherwise kNoSpace. kNoSpace also when the
+  // disk is full, kIoError for a failed write or sync: in both cases nothing is stored.
+  platform::Result<AppendResult> Append(const AppendRequest& request);
+  // False while the queue is at its quota and the policy is to refuse: intake should wait.
+  bool HasRoom();
+  // Drops records older than `max_age_ms`; returns how many. Within one boot ages come from the
+  // monotonic clock, so a wall-clock jump neither expires records early nor keeps them late;
+  // records from an earlier boot are aged by wall time, unless their stamp predates 2000
+  // (a clock that was not set), which never expires.
+  platform::Result<uint64_t> Expire(int64_t max_age_ms);
+  // Returns free pages to the filesystem when enough have piled up (incremental vacuum).
+  platform::Status GiveBackSpace();
 
   // The oldest unacknowledged batch, or a new one formed from the oldest records not in a batch
   // yet; nullopt when there is nothing to send (or not enough and !limits.allow_partial).
@@ -133,8 +154,10 @@ class Queue {
   platform::Status DeadLetterBatch(uint64_t first_seq, uint64_t last_seq, std::string_view reason,
                                    std::string_view lines);
 
-  // Dead letters, newest last; `after_id` for paging.
+  // Dead letters, oldest first; `after_id` for paging.
   platform::Result<std::vector<DeadLetter>> ListDeadLetters(int64_t after_id, int limit);
+  // The dead letters with these ids (those that exist).
+  platform::Result<std::vector<DeadLetter>> GetDeadLetters(std::span<const int64_t> ids);
 
   // The `acks` of the newest blocks, newest first, until at least `min_bytes` are collected.
   platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
@@ -146,6 +169,7 @@ class Queue {
   Queue(QueueOptions options, platform::Clock& clock);
   platform::Status Init(platform::Random& random);
   platform::Status LoadCounters();
+  platform::Status RecordBoot();
   platform::Status PrepareStatements();
   platform::Status Commit(std::string_view what);
   platform::Result<std::optional<BatchPlan>> LoadBatch(uint64_t first, uint64_t last,
@@ -158,6 +182,12 @@ class Queue {
                                std::span<const std::string_view> dead,
                                std::string_view reason = {});
   uint64_t DiskBytes();
+  uint64_t UsedBytes();
+  uint64_t WalReserve() const;
+  platform::Status WriteSnapshot();
+  platform::Status DropHead(uint64_t through_seq, uint64_t* dropped);
+  platform::Result<uint64_t> MakeRoom(uint64_t needed);
+  void AfterHeadRemoved(uint64_t last_seq, uint64_t removed_in_range);
 
   struct Statements;
 
@@ -171,14 +201,20 @@ class Queue {
   std::string quarantined_;
   std::string scratch_;  // reused encode buffer
   std::string block_;    // reused compressed buffer
-  uint64_t next_seq_ = 1;
-  uint64_t acked_through_ = 0;   // every seq <= this has left the queue
-  uint64_t batched_through_ = 0;  // every seq <= this is in a batch (or gone)
-  uint64_t records_ = 0;
-  uint64_t stored_bytes_ = 0;
-  uint64_t raw_bytes_ = 0;
-  uint64_t dead_letters_ = 0;
-  int64_t oldest_received_ms_ = 0;
+  // Everything the queue counts, restored as a whole when a transaction rolls back.
+  struct Counters {
+    uint64_t next_seq = 1;
+    uint64_t acked_through = 0;    // every seq <= this has left the queue
+    uint64_t batched_through = 0;  // every seq <= this is in a batch (or gone)
+    uint64_t records = 0;
+    uint64_t stored_bytes = 0;
+    uint64_t raw_bytes = 0;
+    uint64_t dead_letters = 0;
+    int64_t oldest_received_ms = 0;
+  } c_;
+  uint64_t boot_first_seq_ = 1;   // blocks from this seq on carry this boot's monotonic stamps
+  uint32_t appends_since_snapshot_ = 0;
+  uint64_t last_needed_ = 0;  // bytes the last group of records needed
 };
 
 }  // namespace ferry::storage

@@ -28,14 +28,14 @@ Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
   Stmt& ins = stmts_->insert_batch;
   FERRY_RETURN_IF_ERROR(
       ins.Bind(1, static_cast<int64_t>(a)).Bind(2, static_cast<int64_t>(b)).Run());
-  batched_through_ = b;
+  c_.batched_through = b;
   return LoadBatch(a, b, 0);
 }
 
 // Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits.
 Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const BatchLimits& limits) {
-  uint64_t start = batched_through_ + 1;
-  if (start >= next_seq_) return std::optional<std::pair<uint64_t, uint64_t>>();
+  uint64_t start = c_.batched_through + 1;
+  if (start >= c_.next_seq) return std::optional<std::pair<uint64_t, uint64_t>>();
   Stmt& s = stmts_->blocks_from;
   s.Bind(1, static_cast<int64_t>(start));
   uint64_t end = start - 1, records = 0, raw = 0;
@@ -105,8 +105,14 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
   return std::optional<BatchPlan>(std::move(plan));
 }
 
-// Removes every record with seq <= last_seq. Runs inside the caller's transaction.
+// Removes every record with seq <= last_seq, the batches that end there, and the snapshot.
+// Runs inside the caller's transaction; the caller restores c_ if it rolls back.
 Status Queue::DeleteThrough(uint64_t last_seq) {
+  if (last_seq <= c_.acked_through) return Status::Ok();
+  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
+                                          std::to_string(c_.acked_through) + " AND seq<=" +
+                                          std::to_string(last_seq));
+  if (!removed.ok()) return removed.status();
   Stmt& del = stmts_->delete_blocks_through;
   del.Bind(1, static_cast<int64_t>(last_seq));
   uint64_t freed = 0, freed_raw = 0;
@@ -122,12 +128,21 @@ Status Queue::DeleteThrough(uint64_t last_seq) {
   }
   del.Reset();
   FERRY_RETURN_IF_ERROR(stmts_->delete_removed_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
+  FERRY_RETURN_IF_ERROR(
+      stmts_->delete_batches_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
   FERRY_RETURN_IF_ERROR(stmts_->set_meta.Bind(1, std::string_view("acked_through"))
                             .Bind(2, std::to_string(last_seq))
                             .Run());
-  stored_bytes_ -= std::min(stored_bytes_, freed);
-  raw_bytes_ -= std::min(raw_bytes_, freed_raw);
-  return Status::Ok();
+  c_.stored_bytes -= std::min(c_.stored_bytes, freed);
+  c_.raw_bytes -= std::min(c_.raw_bytes, freed_raw);
+  c_.records -= std::min<uint64_t>(
+      c_.records, last_seq - c_.acked_through - static_cast<uint64_t>(*removed));
+  c_.acked_through = last_seq;
+  c_.batched_through = std::max(c_.batched_through, c_.acked_through);
+  Result<bool> row = stmts_->oldest_block.Step();
+  c_.oldest_received_ms = row.ok() && *row ? stmts_->oldest_block.Int(0) : 0;
+  stmts_->oldest_block.Reset();
+  return WriteSnapshot();
 }
 
 Status Queue::Ack(uint64_t first_seq, uint64_t last_seq) {
@@ -144,12 +159,8 @@ Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
   if (!lower.ok()) return lower.status();
   // Batches are delivered in order; finishing one with an older one pending would lose records.
   if (*lower > 0) return Status::InvalidArgument("batch finished out of order");
-  uint64_t before = acked_through_;
-  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
-                                          std::to_string(before) + " AND seq<=" +
-                                          std::to_string(last_seq));
-  if (!removed.ok()) return removed.status();
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run());
+  const Counters before = c_;
   Status st;
   int64_t now = clock_.WallMillis();
   for (std::string_view line : dead) {
@@ -163,23 +174,15 @@ Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
     }
     st = s.Run();
   }
+  c_.dead_letters += dead.size();
   if (st.ok()) st = stmts_->delete_batch.Bind(1, static_cast<int64_t>(first_seq)).Run();
   if (st.ok()) st = DeleteThrough(last_seq);
   if (st.ok()) st = Commit("commit batch removal");
   if (!st.ok()) {
     (void)stmts_->rollback.Run();
-    return st;
+    c_ = before;
   }
-  dead_letters_ += dead.size();
-  if (last_seq > before) {
-    records_ -= std::min<uint64_t>(records_, last_seq - before - static_cast<uint64_t>(*removed));
-    acked_through_ = last_seq;
-  }
-  batched_through_ = std::max(batched_through_, acked_through_);
-  Result<bool> row = stmts_->oldest_block.Step();
-  oldest_received_ms_ = row.ok() && *row ? stmts_->oldest_block.Int(0) : 0;
-  stmts_->oldest_block.Reset();
-  return Status::Ok();
+  return st;
 }
 
 Status Queue::NoteAttempt(uint64_t first_seq) {
@@ -241,6 +244,33 @@ Result<std::vector<DeadLetter>> Queue::ListDeadLetters(int64_t after_id, int lim
     out.push_back(std::move(d));
   }
   s.Reset();
+  return out;
+}
+
+Result<std::vector<DeadLetter>> Queue::GetDeadLetters(std::span<const int64_t> ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<DeadLetter> out;
+  Stmt& s = stmts_->get_dead_letter;
+  for (int64_t id : ids) {
+    s.Bind(1, id);
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (*row) {
+      DeadLetter d;
+      d.id = s.Int(0);
+      d.created_ms = s.Int(1);
+      d.received_ms = s.Int(2);
+      d.reason = s.Text(3);
+      d.topic = s.Text(4);
+      d.payload = s.Blob(5);
+      if (!s.IsNull(6)) d.seq = static_cast<uint64_t>(s.Int(6));
+      out.push_back(std::move(d));
+    }
+    s.Reset();
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@ CREATE TABLE blocks(
   last_seq    INTEGER NOT NULL,
   raw_bytes   INTEGER NOT NULL,
   received_ms INTEGER NOT NULL,
+  received_mono_ms INTEGER NOT NULL,
   data        BLOB NOT NULL,
   acks        BLOB);
 CREATE TABLE batches(

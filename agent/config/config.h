@@ -18,23 +18,41 @@ struct Subscription {
   int qos = 1;        // 0 or 1
 };
 
-// Where a route finds the event time inside the payload.
+// Where a route finds the event time inside the payload (config/README.md, "Event time").
 struct TimeRule {
-  std::string field;            // path into the payload ("last_seen", "params.ts"); "" = none
+  std::string field;            // payload paths, comma-separated: the first believable wins
   std::string format = "auto";  // auto | rfc3339 | epoch_s | epoch_ms | epoch_us | epoch_ns
+  std::string timezone;         // IANA zone of local times without an offset; "": not believed
+  int64_t max_ahead_ms = 24 * 3600 * 1000;  // later than receipt + this: not believed
 };
 
-// One normalization rule. Routes are tried in order; the first whose topic template matches
-// a message applies. With no route matching, the default rule applies (payload "auto", no
-// device, receive time).
+// One normalization rule (config/README.md is the reference). Routes are tried in order; the
+// first whose topic template (and payload_shape) matches a message applies. With no route
+// matching, the default rule applies (payload "auto", no device, receive time).
 struct Route {
   std::string topic;                  // template: "zigbee2mqtt/{device}", "+" and "#" allowed
+  std::string payload_shape = "any";  // any | object | array | scalar
   bool ignore = false;                // matching messages are dropped (counted), not stored
-  std::string payload = "auto";       // auto | json | text
-  std::string value_field = "value";  // field name for a scalar or plain-text payload
-  std::string device_field;           // payload path holding the device id ("src")
+  std::string payload = "auto";       // auto | json | text | influx
+  std::string empty_payload = "dead_letter";  // dead_letter | null | ignore
+  std::string value_field = "value";  // field name for a scalar payload; may use {captures}
+  std::string value_type = "auto";    // auto | int | float | bool | string
+  std::string device_field;           // payload paths holding the device id, comma-separated
   TimeRule time;
-  std::map<std::string, std::string> labels;  // added to the record's labels
+  std::string data_field;                          // payload path whose value is the data
+  std::map<std::string, std::string> null_values;  // path ("*": all) -> sentinels "a,b"
+  std::string keep;                                // paths, comma-separated
+  std::string drop;                                // paths, comma-separated
+  std::map<std::string, std::string> rename;       // path -> new path
+  std::map<std::string, std::string> cast;         // path -> int | float | bool | string
+  std::map<std::string, std::string> scale;        // path -> factor ("0.001", "1/60")
+  std::map<std::string, std::string> offset;       // path -> addend ("-273.15")
+  std::string flatten;                             // separator; "": keep the nesting
+  std::map<std::string, std::string> labels;       // added to the record's labels; {captures}
+  std::map<std::string, std::string> require;      // path -> "number -40..125"
+  uint64_t max_payload = 0;                        // bytes, 0: no limit of the route's own
+  int max_depth = 0;                               // 0: 128
+  uint32_t max_fields = 0;                         // 0: no limit
 };
 
 struct Config {
@@ -49,6 +67,8 @@ struct Config {
     std::string sync = "full";           // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 4096;  // records per group commit at most
     int compression_level = 3;           // zstd level of stored blocks, 1-19
+    std::string full_policy = "block";   // block | drop_oldest
+    int64_t max_age_ms = 0;              // 0: records never expire
   } storage;
 
   struct Mqtt {
@@ -74,10 +94,15 @@ struct Config {
     int compression_level = 3;              // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 60'000;
+    uint32_t breaker_failures = 3;          // failures in a row that open the breaker
+    int64_t breaker_probe_ms = 5'000;       // probe interval while open
+    uint64_t max_bytes_per_second = 0;      // 0: no bandwidth cap
+    int64_t shutdown_grace_ms = 5'000;
   } upstream;
 
   struct StatusServer {
     std::string listen = "127.0.0.1:7070";  // HOST:PORT; port 0 = pick a free one
+    std::string token;  // required by mutating endpoints when not on loopback
   } status;
 
   struct Log {

@@ -4,7 +4,11 @@
 #include <vector>
 
 #include "agent/config/config_schema.h"
+#include "agent/normalize/event_time.h"
+#include "agent/normalize/field_ops.h"
 #include "agent/normalize/topic_template.h"
+#include "agent/normalize/validate.h"
+#include "platform/timezone.h"
 
 namespace ferry::agent::schema {
 namespace {
@@ -79,6 +83,46 @@ std::string CheckFieldPath(const Value& v) {
   return "";
 }
 
+// Comma-separated payload paths ("Epoch, Time"): each without empty steps.
+std::string CheckPathList(const Value& v) {
+  for (const FieldPath& p : ParsePathList(v.text)) {
+    if (std::string e = CheckPathText(p.text()); !e.empty()) return e;
+  }
+  return "";
+}
+
+std::string CheckTimezone(const Value& v) {
+  if (v.text.empty()) return "";
+  platform::Result<platform::TimeZone> zone = platform::TimeZone::Find(v.text);
+  return zone.ok() ? "" : "unknown IANA time zone (like \"Europe/Berlin\"): " +
+                              zone.status().message();
+}
+
+std::string CheckValueType(const Value& v) {
+  if (v.text == "auto" || ParseCastType(v.text)) return "";
+  return "must be one of auto, int, float, bool, string";
+}
+
+// The normalizer's own checks, one key at a time.
+template <std::map<std::string, std::string> FieldOpsSpec::*kMember>
+std::string CheckFieldOpsMap(const Value& v) {
+  FieldOpsSpec spec;
+  spec.*kMember = v.map;
+  return CheckFieldOps(spec);
+}
+
+std::string CheckNullValues(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::null_values>(v); }
+std::string CheckRename(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::rename>(v); }
+std::string CheckCast(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::cast>(v); }
+std::string CheckScale(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::scale>(v); }
+std::string CheckOffset(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::offset>(v); }
+
+std::string CheckRequire(const Value& v) {
+  ValidationSpec spec;
+  spec.require = v.map;
+  return CheckValidation(spec);
+}
+
 void RequireAtLeast(const char* path, int64_t value, const char* other_path, int64_t other,
                     Errors* errors) {
   if (value >= other) return;
@@ -111,6 +155,12 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default(4096).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
     key("/storage/compression_level", T::kInt, "zstd level of stored blocks")
         .Default(3).Range(1, 19).Bind(FERRY_FIELD(storage.compression_level)),
+    key("/storage/full_policy", T::kEnum, "When max_size is reached: block (stop taking "
+        "messages in; the broker keeps them) or drop_oldest (delete the oldest records, counted)")
+        .Default("block").OneOf({"block", "drop_oldest"}).Bind(FERRY_FIELD(storage.full_policy)),
+    key("/storage/max_age", T::kDuration, "Records older than this are dropped (counted); 0s: "
+        "kept until delivered")
+        .Default("0s").Range(0, 3650 * kDay).Bind(FERRY_FIELD(storage.max_age_ms)),
 
     key("/mqtt/host", T::kString, "MQTT broker host name or address")
         .Default("127.0.0.1").Min(1).Bind(FERRY_FIELD(mqtt.host)),
@@ -152,10 +202,25 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default("1s").Range(10, kHour).Bind(FERRY_FIELD(upstream.backoff_initial_ms)),
     key("/upstream/backoff/max", T::kDuration, "Longest delay between failed uploads, >= initial")
         .Default("1m").Range(10, kDay).Bind(FERRY_FIELD(upstream.backoff_max_ms)),
+    key("/upstream/breaker/failures", T::kInt, "Failed uploads in a row that open the circuit "
+        "breaker: then only small probes are sent until the landing zone answers")
+        .Default(3).Range(1, 1000).Bind(FERRY_FIELD(upstream.breaker_failures)),
+    key("/upstream/breaker/probe_interval", T::kDuration, "Time between probes while the "
+        "breaker is open")
+        .Default("5s").Range(10, kHour).Bind(FERRY_FIELD(upstream.breaker_probe_ms)),
+    key("/upstream/max_bytes_per_second", T::kSize, "Bandwidth cap for request bodies on "
+        "metered links; 0: no cap")
+        .Default("0").Range(0, 1024 * kMiB).Bind(FERRY_FIELD(upstream.max_bytes_per_second)),
+    key("/upstream/shutdown_grace", T::kDuration, "On SIGTERM, how long a request in flight may "
+        "take before it is broken off (its batch stays queued)")
+        .Default("5s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(upstream.shutdown_grace_ms)),
 
     key("/status/listen", T::kString, "Address of the local status server; port 0 picks a free one")
         .Default("127.0.0.1:7070").Check(CheckListen).AllowedDoc("`HOST:PORT`, port 0 to 65535")
         .Bind(FERRY_FIELD(status.listen)),
+    key("/status/token", T::kString, "Bearer token required by endpoints that change anything "
+        "(dead-letter replay) when status.listen is not a loopback address")
+        .Default("").Bind(FERRY_FIELD(status.token)),
 
     key("/log/level", T::kEnum, "Least severe log level written")
         .Default("info").OneOf({"debug", "info", "warn", "error"}).Bind(FERRY_FIELD(log.level)),
@@ -186,21 +251,73 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
   static const auto* keys = new std::vector<KeyDecl<Route>>{
     key("/topic", T::kString, "Topic template: \"zigbee2mqtt/{device}\"; '+' and '#' allowed")
         .Required().Min(1).Check(CheckTopicTemplate).Bind(FERRY_FIELD(topic)),
+    key("/payload_shape", T::kEnum, "Apply only to payloads starting with '{' (object), '[' "
+        "(array) or anything else (scalar, also empty)")
+        .Default("any").OneOf({"any", "object", "array", "scalar"}).Bind(FERRY_FIELD(payload_shape)),
     key("/ignore", T::kBool, "Drop matching messages (counted, not stored)")
         .Default(false).Bind(FERRY_FIELD(ignore)),
     key("/payload", T::kEnum, "How to read the payload")
-        .Default("auto").OneOf({"auto", "json", "text"}).Bind(FERRY_FIELD(payload)),
-    key("/value_field", T::kString, "Field name for a scalar or plain-text payload")
+        .Default("auto").OneOf({"auto", "json", "text", "influx"}).Bind(FERRY_FIELD(payload)),
+    key("/empty_payload", T::kEnum, "A zero-length payload is dead-lettered, a null value, or "
+        "ignored")
+        .Default("dead_letter").OneOf({"dead_letter", "null", "ignore"})
+        .Bind(FERRY_FIELD(empty_payload)),
+    key("/value_field", T::kString, "Field name for a scalar or plain-text payload; may use "
+        "{captures}")
         .Default("value").Min(1).Bind(FERRY_FIELD(value_field)),
-    key("/device_field", T::kString, "Payload path holding the device id; empty: none")
-        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(device_field)),
-    key("/time/field", T::kString, "Payload path holding the event time; empty: receive time")
-        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(time.field)),
+    key("/value_type", T::kString, "Cast of a scalar or plain-text payload")
+        .Default("auto").Check(CheckValueType).AllowedDoc("`auto`, `int`, `float`, `bool`, "
+        "`string`").Bind(FERRY_FIELD(value_type)),
+    key("/device_field", T::kString, "Payload paths holding the device id, comma-separated; "
+        "else the {device} capture")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(device_field)),
+    key("/time/field", T::kString, "Payload paths holding the event time, comma-separated; the "
+        "first believable wins; empty: receive time")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(time.field)),
     key("/time/format", T::kEnum, "How the event time is written")
         .Default("auto").OneOf({"auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns"})
         .Bind(FERRY_FIELD(time.format)),
-    key("/labels", T::kStringMap, "Labels added to the records of this route")
+    key("/time/timezone", T::kString, "IANA time zone of local times written without an offset; "
+        "empty: such times are not believed")
+        .Default("").Check(CheckTimezone).Bind(FERRY_FIELD(time.timezone)),
+    key("/time/max_ahead", T::kDuration, "An event time further ahead of the receive time is "
+        "not believed")
+        .Default("1d").Range(0, 365 * kDay).Bind(FERRY_FIELD(time.max_ahead_ms)),
+    key("/data_field", T::kString, "Payload path whose value becomes the data; empty: the "
+        "whole payload")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(data_field)),
+    key("/null_values", T::kStringMap, "Sentinels that become null: {\"TempC_DS\": \"327.67\"}; "
+        "path \"*\": every value")
+        .Default(json::object()).Check(CheckNullValues).Bind(FERRY_FIELD(null_values)),
+    key("/keep", T::kString, "Keep only these data paths, comma-separated; empty: all")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(keep)),
+    key("/drop", T::kString, "Remove these data paths, comma-separated")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(drop)),
+    key("/rename", T::kStringMap, "Move values to new paths: {\"ENERGY.Total\": \"energy\"}")
+        .Default(json::object()).Check(CheckRename).Bind(FERRY_FIELD(rename)),
+    key("/cast", T::kStringMap, "Convert values: {\"battery\": \"float\"}; int, float, bool, "
+        "string; what does not convert becomes null")
+        .Default(json::object()).Check(CheckCast).Bind(FERRY_FIELD(cast)),
+    key("/scale", T::kStringMap, "Multiply numbers: {\"energy\": \"1/60\"}")
+        .Default(json::object()).Check(CheckScale).Bind(FERRY_FIELD(scale)),
+    key("/offset", T::kStringMap, "Add to numbers after scaling: {\"temp\": \"-273.15\"}")
+        .Default(json::object()).Check(CheckOffset).Bind(FERRY_FIELD(offset)),
+    key("/flatten", T::kString, "Join nested object keys with this separator; empty: keep "
+        "nesting")
+        .Default("").Range(0, 8).Bind(FERRY_FIELD(flatten)),
+    key("/labels", T::kStringMap, "Labels added to the records of this route; may use "
+        "{captures}")
         .Default(json::object()).Check(CheckLabelNames).Bind(FERRY_FIELD(labels)),
+    key("/require", T::kStringMap, "Fields that must be present: {\"temperature\": "
+        "\"number -40..125\"}; else dead-lettered")
+        .Default(json::object()).Check(CheckRequire).Bind(FERRY_FIELD(require)),
+    key("/max_payload", T::kSize, "Larger payloads are dead-lettered; 0: only mqtt.max_payload")
+        .Default("0").Bind(FERRY_FIELD(max_payload)),
+    key("/max_depth", T::kInt, "Deeper nested JSON is dead-lettered; 0: 128")
+        .Default(0).Range(0, 128).Bind(FERRY_FIELD(max_depth)),
+    key("/max_fields", T::kInt, "Payloads with more fields (at all depths) are dead-lettered; "
+        "0: no limit")
+        .Default(0).Range(0, 1'000'000).Bind(FERRY_FIELD(max_fields)),
   };
   return *keys;
 }

@@ -45,6 +45,7 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   storage::AppendRequest req;
   req.count = static_cast<uint32_t>(n);
   req.oldest_received_ms = n > 0 ? sources_[0]->received_ms : 0;
+  req.oldest_received_mono_ms = n > 0 ? sources_[0]->received_mono_ms : 0;
   req.dead_letters = dead_;
   req.acks = acks_;
   const std::string& epoch = queue_.epoch();
@@ -67,8 +68,9 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
     }
   };
   if (n > 0 || !dead_.empty()) {
-    platform::Result<storage::SeqRange> range = queue_.Append(req);
-    if (!range.ok()) return range.status();
+    platform::Result<storage::AppendResult> appended = queue_.Append(req);
+    if (!appended.ok()) return appended.status();
+    if (appended->dropped > 0) metrics_.records_dropped.Add("quota", appended->dropped);
   }
   metrics_.records_received.Add("mqtt", messages.size());
   metrics_.records_stored += n;

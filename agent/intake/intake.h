@@ -19,7 +19,8 @@ namespace ferry::agent {
 struct ReceivedMessage {
   std::string topic;
   std::string payload;
-  int64_t received_ms = 0;
+  int64_t received_ms = 0;       // wall clock, for the record
+  int64_t received_mono_ms = 0;  // monotonic clock, for expiry
   int qos = 0;
   bool oversize = false;  // payload was cut: it exceeded mqtt.max_payload
   uint64_t full_size = 0;

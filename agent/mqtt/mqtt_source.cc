@@ -97,6 +97,7 @@ void MqttSource::OnMessage(const mosquitto_message* msg) {
   size_t keep = m.oversize ? std::min<size_t>(len, 1024) : len;
   m.payload.assign(static_cast<const char*>(msg->payload), keep);
   m.received_ms = clock_.WallMillis();
+  m.received_mono_ms = clock_.MonotonicMillis();
   m.qos = msg->qos;
 }
 

@@ -34,7 +34,7 @@ storage::SeqRange AppendRecords(Queue& q, uint32_t count, int64_t received_ms = 
   };
   auto r = q.Append(req);
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-  return *r;
+  return r->range;
 }
 
 std::string Body(const storage::BatchPlan& plan, int level = 3, uint32_t* records = nullptr) {
@@ -252,4 +252,191 @@ TEST_CASE("a file that is not a queue is moved aside and a new queue starts") {
   CHECK(platform::PathExists(s.quarantined));
   CHECK(s.records == 0);
   CHECK(AppendRecords(*q, 1).first == 1);
+}
+
+namespace {
+
+std::unique_ptr<Queue> OpenWith(const std::string& path, platform::Clock& clock, uint64_t max_bytes,
+                                bool drop_oldest, const std::string& boot = "boot-a") {
+  platform::FixedRandom random(7);
+  storage::QueueOptions o{path, max_bytes, false, 3, drop_oldest, boot};
+  auto q = Queue::Open(o, clock, random);
+  REQUIRE_MESSAGE(q.ok(), q.status().ToString());
+  return std::move(*q);
+}
+
+// Appends `count` records of incompressible text so the quota fills predictably.
+platform::Result<storage::AppendResult> AppendNoise(Queue& q, uint32_t count, uint64_t seed,
+                                                    platform::Clock& clock) {
+  AppendRequest req;
+  req.count = count;
+  req.oldest_received_ms = clock.WallMillis();
+  req.oldest_received_mono_ms = clock.MonotonicMillis();
+  req.encode = [count, seed](uint64_t first, std::string& out) {
+    platform::FixedRandom unused(0);
+    uint64_t x = seed * 0x9E3779B97F4A7C15ULL + first;
+    for (uint32_t i = 0; i < count; ++i) {
+      out += "{\"n\":\"";
+      for (int k = 0; k < 200; ++k) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        out += static_cast<char>('a' + x % 26);
+      }
+      out += "\"}\n";
+    }
+  };
+  return q.Append(req);
+}
+
+}  // namespace
+
+TEST_CASE("at the quota the block policy refuses new records and keeps the old ones") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenWith(dir.File("q.db"), clock, 2u << 20, false);
+  int stored = 0;
+  platform::Status last;
+  for (int i = 0; i < 200; ++i) {
+    auto r = AppendNoise(*q, 100, i, clock);
+    if (!r.ok()) {
+      last = r.status();
+      break;
+    }
+    ++stored;
+  }
+  CHECK(last.code() == platform::Code::kNoSpace);
+  CHECK(!q->HasRoom());
+  CHECK(q->Stats().records == static_cast<uint64_t>(stored) * 100);
+  // Delivering the oldest records makes room again.
+  auto b = q->NextBatch({100'000, 1ull << 30, true});
+  REQUIRE(b.ok());
+  REQUIRE(q->Ack((*b)->first_seq, (*b)->last_seq).ok());
+  CHECK(q->HasRoom());
+  CHECK(AppendNoise(*q, 100, 999, clock).ok());
+}
+
+TEST_CASE("at the quota the drop_oldest policy drops the oldest records and counts them") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenWith(dir.File("q.db"), clock, 2u << 20, true);
+  uint64_t dropped = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto r = AppendNoise(*q, 100, i, clock);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    dropped += r->dropped;
+  }
+  CHECK(dropped > 0);
+  auto s = q->Stats();
+  CHECK(s.records + dropped == 20'000);
+  CHECK(q->HasRoom());
+  // The oldest remaining record is the first one not dropped.
+  auto b = q->NextBatch({1, 1ull << 30, true});
+  REQUIRE(b.ok());
+  CHECK((*b)->first_seq == dropped + 1);
+}
+
+TEST_CASE("drop_oldest never leaves a formed batch with fewer records under its key") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenWith(dir.File("q.db"), clock, 2u << 20, true);
+  REQUIRE(AppendNoise(*q, 100, 1, clock).ok());
+  REQUIRE(AppendNoise(*q, 100, 2, clock).ok());
+  auto b = q->NextBatch({150, 1ull << 30, true});  // ends inside the second block
+  REQUIRE((*b)->last_seq == 150);
+  uint64_t dropped = 0;
+  for (int i = 0; i < 200 && dropped == 0; ++i) {
+    auto r = AppendNoise(*q, 100, 10 + i, clock);
+    REQUIRE(r.ok());
+    dropped += r->dropped;
+  }
+  // The whole batch 1-150 went, not just the first block; the next batch starts after it.
+  CHECK(dropped >= 150);
+  auto next = q->NextBatch({1, 1ull << 30, true});
+  CHECK((*next)->first_seq > 150);
+}
+
+TEST_CASE("expiry drops records older than max_age, by the monotonic clock within one boot") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenWith(dir.File("q.db"), clock, 64u << 20, false);
+  REQUIRE(AppendNoise(*q, 10, 1, clock).ok());
+  clock.Advance(60'000);
+  REQUIRE(AppendNoise(*q, 10, 2, clock).ok());
+  SUBCASE("wall clock jumps a day ahead: nothing expires early") {
+    clock.JumpWall(86'400'000);
+    CHECK(*q->Expire(90'000) == 0);
+  }
+  SUBCASE("wall clock jumps a day back: expiry still comes on time") {
+    clock.JumpWall(-86'400'000);
+    clock.Advance(40'000);  // first group 100 s old, second 40 s
+    CHECK(*q->Expire(90'000) == 10);
+    CHECK(q->Stats().records == 10);
+  }
+}
+
+TEST_CASE("after a reboot, records are aged by wall time unless their clock was never set") {
+  testing::TempDir dir;
+  std::string path = dir.File("q.db");
+  platform::FakeClock unset(1'000, 5'000'000'000);  // 1970: no RTC, no NTP yet
+  {
+    auto q = OpenWith(path, unset, 64u << 20, false, "boot-a");
+    REQUIRE(AppendNoise(*q, 10, 1, unset).ok());
+  }
+  platform::FakeClock clock;  // 2025, after NTP
+  {
+    auto q = OpenWith(path, clock, 64u << 20, false, "boot-a");
+    REQUIRE(AppendNoise(*q, 10, 2, clock).ok());  // same boot id: monotonic stamps compare
+  }
+  auto q = OpenWith(path, clock, 64u << 20, false, "boot-b");
+  clock.Advance(1000);
+  CHECK(*q->Expire(500) == 0);  // the 1970 stamps do not make the first group look ancient
+  CHECK(q->Stats().records == 20);
+}
+
+TEST_CASE("counters survive reopening without a scan of every block") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  std::string path = dir.File("q.db");
+  storage::QueueStats before;
+  {
+    auto q = OpenWith(path, clock, 64u << 20, false);
+    for (int i = 0; i < 150; ++i) REQUIRE(AppendNoise(*q, 3, i, clock).ok());  // snapshots at 64, 128
+    auto b = q->NextBatch({7, 1ull << 30, true});
+    REQUIRE(q->Ack((*b)->first_seq, (*b)->last_seq).ok());
+    storage::DeadLetterInput dl{"empty payload", "t", "", 1};
+    AppendRequest req;
+    req.dead_letters = {&dl, 1};
+    REQUIRE(q->Append(req).ok());
+    before = q->Stats();
+  }
+  auto q = OpenWith(path, clock, 64u << 20, false);
+  auto after = q->Stats();
+  CHECK(after.records == before.records);
+  CHECK(after.stored_bytes == before.stored_bytes);
+  CHECK(after.raw_bytes == before.raw_bytes);
+  CHECK(after.dead_letters == 1);
+  CHECK(after.next_seq == before.next_seq);
+}
+
+TEST_CASE("replaying dead letters deletes them in the same transaction") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenWith(dir.File("q.db"), clock, 64u << 20, false);
+  storage::DeadLetterInput dl{"invalid JSON", "t", "{", 1};
+  AppendRequest req;
+  req.dead_letters = {&dl, 1};
+  REQUIRE(q->Append(req).ok());
+  auto list = q->ListDeadLetters(0, 10);
+  REQUIRE(list->size() == 1);
+  int64_t id = (*list)[0].id;
+  auto got = q->GetDeadLetters({&id, 1});
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].payload == "{");
+  AppendRequest replay;
+  replay.count = 1;
+  replay.encode = [](uint64_t, std::string& out) { out += "{}\n"; };
+  replay.replayed_dead_letters = {&id, 1};
+  REQUIRE(q->Append(replay).ok());
+  CHECK(q->Stats().dead_letters == 0);
+  CHECK(q->ListDeadLetters(0, 10)->empty());
+  CHECK(q->Stats().records == 1);
 }
