@@ -1,7 +1,6 @@
 #include "agent/normalize/event_time.h"
 
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -9,57 +8,6 @@ namespace ferry::agent {
 namespace {
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-
-// Reads exactly `n` decimal digits at s[*i].
-bool ReadDigits(std::string_view s, size_t* i, int n, int* out) {
-  if (s.size() < *i + n) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    char c = s[*i + k];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *i += n;
-  *out = v;
-  return true;
-}
-
-bool Take(std::string_view s, size_t* i, char c) {
-  if (*i >= s.size() || s[*i] != c) return false;
-  ++*i;
-  return true;
-}
-
-// Milliseconds of an optional ".ddd…" (1 to 9 digits); false if malformed.
-bool ReadFraction(std::string_view s, size_t* i, int* ms) {
-  *ms = 0;
-  if (!Take(s, i, '.')) return true;
-  int digits = 0;
-  while (*i < s.size() && s[*i] >= '0' && s[*i] <= '9') {
-    if (digits < 3) *ms = *ms * 10 + (s[*i] - '0');
-    ++digits;
-    ++*i;
-  }
-  if (digits == 0 || digits > 9) return false;
-  for (int k = digits; k < 3; ++k) *ms *= 10;
-  return true;
-}
-
-// Seconds east of UTC from what follows the time of day; nullopt if malformed.
-std::optional<int> ParseZone(std::string_view rest) {
-  // No zone: taken as UTC for now. Zone-less device clocks (Tasmota "Time", rtl_433) really run
-  // in local time; a later issue adds a per-route IANA timezone for them.
-  if (rest.empty() || rest == "Z" || rest == "z") return 0;
-  if (rest[0] != '+' && rest[0] != '-') return std::nullopt;
-  size_t i = 1;
-  int hours = 0, minutes = 0;
-  if (!ReadDigits(rest, &i, 2, &hours)) return std::nullopt;
-  Take(rest, &i, ':');  // "+01:00" and "+0100" both occur (EMS-ESP sends the latter)
-  if (!ReadDigits(rest, &i, 2, &minutes) || i != rest.size()) return std::nullopt;
-  if (hours > 23 || minutes > 59) return std::nullopt;
-  int offset = hours * 3600 + minutes * 60;
-  return rest[0] == '-' ? -offset : offset;
-}
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -135,17 +83,61 @@ std::optional<int64_t> NumberToMs(const nlohmann::json& v, TimeFormat unit) {
   return FloatToMs(d, unit);
 }
 
-// "1567595328" or "1661517385.44" in a given epoch unit.
+// "1567595328", "-1" or "1661517385.44" in a given epoch unit (kAuto: by magnitude); nullopt
+// for anything else, also surrounding spaces.
 std::optional<int64_t> NumericStringToMs(std::string_view s, TimeFormat unit) {
   const char* first = s.data();
   const char* last = s.data() + s.size();
   int64_t i = 0;
   auto [end, ec] = std::from_chars(first, last, i);
-  if (ec == std::errc() && end == last) return IntegerToMs(i, unit);
+  if (ec == std::errc() && end == last) {
+    if (unit == TimeFormat::kAuto) unit = UnitByMagnitude(static_cast<double>(i));
+    return IntegerToMs(i, unit);
+  }
+  uint64_t u = 0;
+  auto [uend, uec] = std::from_chars(first, last, u);
+  if (uec == std::errc() && uend == last) {
+    if (unit == TimeFormat::kAuto) unit = UnitByMagnitude(static_cast<double>(u));
+    return UnsignedToMs(u, unit);
+  }
   double d = 0;
-  auto [dend, dec] = std::from_chars(first, last, d);
+  auto [dend, dec] = std::from_chars(first, last, d, std::chars_format::fixed);
   if (dec != std::errc() || dend != last || !std::isfinite(d)) return std::nullopt;
+  if (unit == TimeFormat::kAuto) unit = UnitByMagnitude(d);
   return FloatToMs(d, unit);
+}
+
+bool LooksNumeric(std::string_view s) {
+  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
+  return !s.empty() && s.front() >= '0' && s.front() <= '9' &&
+         s.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+// A local wall time in spec.zone, by the DST rule of the header.
+int64_t LocalToUtcMs(const DateTimeText& t, const platform::TimeZone& zone, int64_t received_ms) {
+  platform::LocalTimeCandidates c = zone.Resolve(t.local_s);
+  int64_t earlier = c.earlier_s * 1000 + t.ms;
+  int64_t later = c.later_s * 1000 + t.ms;
+  if (earlier == later) return earlier;
+  // |x - received| without overflow: both are far inside int64 (4-digit years).
+  int64_t d_earlier = earlier > received_ms ? earlier - received_ms : received_ms - earlier;
+  int64_t d_later = later > received_ms ? later - received_ms : received_ms - later;
+  return d_later < d_earlier ? later : earlier;
+}
+
+std::optional<int64_t> DateTimeToMs(std::string_view s, const TimeSpec& spec, int64_t received_ms,
+                                    TimeStatus* why) {
+  std::optional<DateTimeText> t = ParseDateTimeText(s);
+  if (!t) {
+    *why = TimeStatus::kUnparsable;
+    return std::nullopt;
+  }
+  if (t->has_offset) return (t->local_s - t->offset_s) * 1000 + t->ms;
+  if (!spec.zone.valid()) {
+    *why = TimeStatus::kNoTimezone;
+    return std::nullopt;
+  }
+  return LocalToUtcMs(*t, spec.zone, received_ms);
 }
 
 }  // namespace
@@ -160,50 +152,49 @@ std::optional<TimeFormat> ParseTimeFormat(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
-  size_t i = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, ms = 0;
-  if (!ReadDigits(s, &i, 4, &year) || !Take(s, &i, '-') || !ReadDigits(s, &i, 2, &month) ||
-      !Take(s, &i, '-') || !ReadDigits(s, &i, 2, &day)) {
-    return std::nullopt;
+const char* TimeStatusName(TimeStatus status) {
+  switch (status) {
+    case TimeStatus::kPayload:
+      return "payload";
+    case TimeStatus::kMissing:
+      return "missing";
+    case TimeStatus::kUnparsable:
+      return "unparsable";
+    case TimeStatus::kNoTimezone:
+      return "no_timezone";
+    case TimeStatus::kTooOld:
+      return "too_old";
+    case TimeStatus::kTooFarAhead:
+      return "too_far_ahead";
   }
-  if (!Take(s, &i, 'T') && !Take(s, &i, 't') && !Take(s, &i, ' ')) return std::nullopt;
-  if (!ReadDigits(s, &i, 2, &hour) || !Take(s, &i, ':') || !ReadDigits(s, &i, 2, &minute) ||
-      !Take(s, &i, ':') || !ReadDigits(s, &i, 2, &second) || !ReadFraction(s, &i, &ms)) {
-    return std::nullopt;
-  }
-  std::optional<int> offset = ParseZone(s.substr(i));
-  if (!offset) return std::nullopt;
-  using namespace std::chrono;
-  year_month_day date{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
-                      std::chrono::day{static_cast<unsigned>(day)}};
-  // Second 60 is a leap second (RFC 3339 allows it); it lands on the next minute's :00.
-  if (!date.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  int64_t days = sys_days{date}.time_since_epoch().count();
-  int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - *offset;
-  return secs * 1000 + ms;
+  return "?";
 }
 
-std::optional<int64_t> ParseEventTimeMs(const nlohmann::json& v, TimeFormat format) {
+std::optional<int64_t> ParseEventTimeMs(const nlohmann::json& v, const TimeSpec& spec,
+                                        int64_t received_ms, TimeStatus* why) {
+  *why = TimeStatus::kUnparsable;
   if (v.is_number()) {
-    if (format == TimeFormat::kRfc3339) return std::nullopt;
-    return NumberToMs(v, format);
+    if (spec.format == TimeFormat::kRfc3339) return std::nullopt;
+    return NumberToMs(v, spec.format);
   }
   if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
-  if (format == TimeFormat::kAuto || format == TimeFormat::kRfc3339) return ParseRfc3339Ms(s);
-  return NumericStringToMs(s, format);
+  switch (spec.format) {
+    case TimeFormat::kRfc3339:
+      return DateTimeToMs(s, spec, received_ms, why);
+    case TimeFormat::kAuto:
+      if (LooksNumeric(s)) return NumericStringToMs(s, TimeFormat::kAuto);
+      return DateTimeToMs(s, spec, received_ms, why);
+    default:
+      return NumericStringToMs(s, spec.format);
+  }
 }
 
-std::optional<int64_t> ParseEventTimeMs(const nlohmann::json& v, std::string_view format) {
-  std::optional<TimeFormat> f = ParseTimeFormat(format);
-  if (!f) return std::nullopt;
-  return ParseEventTimeMs(v, *f);
-}
-
-bool InEventTimeWindow(int64_t ts_ms, int64_t received_ms) {
-  // Written so that no sum can overflow: ts_ms is at least kMinEventTimeMs when subtracted.
-  return ts_ms >= kMinEventTimeMs && ts_ms - kMaxEventTimeAheadMs <= received_ms;
+TimeStatus CheckEventTimeWindow(int64_t ts_ms, int64_t received_ms, int64_t max_ahead_ms) {
+  if (ts_ms < kMinEventTimeMs) return TimeStatus::kTooOld;
+  // ts_ms >= kMinEventTimeMs > 0 here, so the subtraction cannot overflow.
+  if (ts_ms - max_ahead_ms > received_ms) return TimeStatus::kTooFarAhead;
+  return TimeStatus::kPayload;
 }
 
 }  // namespace ferry::agent

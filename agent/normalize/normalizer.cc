@@ -5,11 +5,85 @@
 namespace ferry::agent {
 namespace {
 
-std::string DeviceFromValue(const nlohmann::json* v) {
-  if (v == nullptr) return {};
-  if (v->is_string()) return v->get<std::string>();
-  if (v->is_number()) return v->dump();
-  return {};
+using nlohmann::json;
+
+bool ShapeMatches(PayloadShape want, std::string_view payload) {
+  return want == PayloadShape::kAny || want == ShapeOf(payload);
+}
+
+// A device id from a payload value: a string as is, a number as JSON writes it.
+bool DeviceFromValue(const json* v, std::string* device) {
+  if (v == nullptr) return false;
+  if (v->is_string()) {
+    *device = v->get_ref<const std::string&>();
+    return true;
+  }
+  if (v->is_number()) {
+    *device = v->dump();
+    return true;
+  }
+  return false;
+}
+
+void FindDevice(const RouteRule& rule, const json& payload,
+                const std::vector<std::string_view>& captures, std::string* device) {
+  for (const FieldPath& path : rule.device_fields) {
+    if (DeviceFromValue(path.Find(payload), device)) return;
+  }
+  if (rule.device_capture >= 0) {
+    *device = std::string(captures[rule.device_capture]);
+  } else {
+    device->clear();
+  }
+}
+
+void FindEventTime(const RouteRule& rule, const json& payload, int64_t received_ms,
+                   Normalized* out) {
+  out->ts_ms = received_ms;
+  out->ts_from_payload = false;
+  out->ts_status = TimeStatus::kMissing;
+  for (const FieldPath& path : rule.time_fields) {
+    const json* v = path.Find(payload);
+    if (v == nullptr || v->is_null()) continue;
+    TimeStatus status = TimeStatus::kUnparsable;
+    std::optional<int64_t> ts = ParseEventTimeMs(*v, rule.time, received_ms, &status);
+    if (ts) status = CheckEventTimeWindow(*ts, received_ms, rule.time.max_ahead_ms);
+    if (status == TimeStatus::kPayload) {
+      out->ts_ms = *ts;
+      out->ts_from_payload = true;
+      out->ts_status = status;
+      return;
+    }
+    if (out->ts_status == TimeStatus::kMissing) out->ts_status = status;
+  }
+}
+
+// Step 8's first half: the data is the value at data_field.
+bool SelectData(const RouteRule& rule, std::string_view value_field, json* data,
+                std::string* reason) {
+  json* v = rule.data_field.Find(*data);
+  if (v == nullptr) {
+    *reason = "validation failed: data_field \"" + rule.data_field.text() + "\": missing";
+    return false;
+  }
+  json selected = std::move(*v);
+  if (selected.is_object()) {
+    *data = std::move(selected);
+  } else {
+    *data = json::object();
+    (*data)[std::string(value_field)] = std::move(selected);
+  }
+  return true;
+}
+
+void FillLabels(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                std::map<std::string, std::string>* labels) {
+  if (!rule.labels_use_captures) {
+    *labels = rule.static_labels;
+    return;
+  }
+  labels->clear();
+  for (const auto& [name, text] : rule.labels) labels->emplace(name, text.Render(captures));
 }
 
 }  // namespace
@@ -19,41 +93,49 @@ Normalizer::Normalizer(std::vector<Route> routes) : default_rule_(CompileRoute(R
   for (const Route& route : routes) routes_.push_back(CompileRoute(route));
 }
 
-const RouteRule& Normalizer::Select(std::string_view topic,
-                                    std::vector<std::string_view>* captures) const {
-  for (const RouteRule& rule : routes_) {
-    if (rule.topic.Match(topic, captures)) return rule;
+const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_view>* captures,
+                                    int* index) const {
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const RouteRule& rule = routes_[i];
+    if (rule.topic.Match(msg.topic, captures) && ShapeMatches(rule.shape, msg.payload)) {
+      *index = static_cast<int>(i);
+      return rule;
+    }
   }
   captures->clear();
+  *index = -1;
   return default_rule_;
 }
 
 Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* reason) const {
   std::vector<std::string_view> captures;
-  const RouteRule& rule = Select(msg.topic, &captures);
+  const RouteRule& rule = Select(msg, &captures, &out->route);
   if (rule.ignore) return Outcome::kIgnored;
+  if (!rule.validator.CheckSize(msg.payload.size(), reason)) return Outcome::kDeadLetter;
+  if (msg.payload.empty() && rule.empty == EmptyPayload::kIgnore) return Outcome::kIgnored;
 
-  if (!DecodePayload(msg.payload, rule.payload, rule.value_field, &out->data, reason)) {
+  std::string value_field = rule.value_field.Render(captures);
+  bool wrapped = false;
+  if (msg.payload.empty() && rule.empty == EmptyPayload::kNull) {
+    out->data = json::object();
+    out->data[value_field] = nullptr;
+  } else if (!DecodePayload(msg.payload, {rule.payload, value_field, rule.validator.max_depth()},
+                            &out->data, &wrapped, reason)) {
     return Outcome::kDeadLetter;
   }
-
-  if (rule.device_capture >= 0) {
-    out->device = std::string(captures[rule.device_capture]);
-  } else {
-    out->device = DeviceFromValue(rule.device_field.Find(out->data));
+  if (wrapped && rule.value_type) {
+    json& v = out->data[value_field];
+    v = CastValue(v, *rule.value_type);
   }
+  if (!rule.validator.CheckFields(out->data, reason)) return Outcome::kDeadLetter;
 
-  out->ts_ms = msg.received_ms;
-  out->ts_from_payload = false;
-  if (const nlohmann::json* field = rule.time_field.Find(out->data)) {
-    std::optional<int64_t> ts = ParseEventTimeMs(*field, rule.time_format);
-    if (ts && InEventTimeWindow(*ts, msg.received_ms)) {
-      out->ts_ms = *ts;
-      out->ts_from_payload = true;
-    }
+  FindDevice(rule, out->data, captures, &out->device);
+  FindEventTime(rule, out->data, msg.received_ms, out);
+  if (!rule.data_field.empty() && !SelectData(rule, value_field, &out->data, reason)) {
+    return Outcome::kDeadLetter;
   }
-
-  out->labels = rule.labels;
+  rule.ops.Apply(&out->data);
+  FillLabels(rule, captures, &out->labels);
   return Outcome::kRecord;
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "agent/normalize/line_protocol.h"
 #include "agent/normalize/utf8.h"
 
 namespace ferry::agent {
@@ -93,21 +94,39 @@ std::string InvalidJsonReason(std::string_view payload) {
                            std::string(msg));
 }
 
-void WrapJson(json parsed, const std::string& value_field, json* data) {
+void Wrap(json value, std::string_view value_field, json* data, bool* wrapped) {
+  *data = json::object();
+  (*data)[std::string(value_field)] = std::move(value);
+  if (wrapped != nullptr) *wrapped = true;
+}
+
+// A JSON string whose content is itself a JSON object or array: the inner value, else null.
+json UnwrapEncodedJson(const json& parsed, int max_depth) {
+  std::string_view inner = Trim(parsed.get_ref<const std::string&>());
+  if (inner.empty() || (inner.front() != '{' && inner.front() != '[')) return nullptr;
+  if (NestsDeeperThan(inner, max_depth)) return nullptr;
+  json value = json::parse(inner.begin(), inner.end(), nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? json(nullptr) : value;
+}
+
+void PlaceJson(json parsed, const DecodeOptions& options, json* data, bool* wrapped) {
+  if (parsed.is_string()) {
+    json inner = UnwrapEncodedJson(parsed, options.max_depth);
+    if (!inner.is_null()) parsed = std::move(inner);
+  }
   if (parsed.is_object()) {
     *data = std::move(parsed);
     return;
   }
-  *data = json::object();
-  (*data)[value_field] = std::move(parsed);
+  Wrap(std::move(parsed), options.value_field, data, wrapped);
 }
 
 // The json rule; `trimmed` is the payload without surrounding whitespace.
-bool DecodeJson(std::string_view trimmed, const std::string& value_field, json* data,
+bool DecodeJson(std::string_view trimmed, const DecodeOptions& options, json* data, bool* wrapped,
                 std::string* reason) {
   if ((trimmed.front() == '{' || trimmed.front() == '[') &&
-      NestsDeeperThan(trimmed, kMaxJsonDepth)) {
-    *reason = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      NestsDeeperThan(trimmed, options.max_depth)) {
+    *reason = "JSON nested deeper than " + std::to_string(options.max_depth) + " levels";
     return false;
   }
   json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
@@ -115,7 +134,7 @@ bool DecodeJson(std::string_view trimmed, const std::string& value_field, json* 
     *reason = InvalidJsonReason(trimmed);
     return false;
   }
-  WrapJson(std::move(parsed), value_field, data);
+  PlaceJson(std::move(parsed), options, data, wrapped);
   return true;
 }
 
@@ -125,6 +144,7 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
   if (name == "auto") return PayloadMode::kAuto;
   if (name == "json") return PayloadMode::kJson;
   if (name == "text") return PayloadMode::kText;
+  if (name == "influx") return PayloadMode::kInflux;
   return std::nullopt;
 }
 
@@ -143,8 +163,9 @@ json ParsePlainValue(std::string_view text) {
   return std::string(t);
 }
 
-bool DecodePayload(std::string_view payload, PayloadMode mode, const std::string& value_field,
-                   json* data, std::string* reason) {
+bool DecodePayload(std::string_view payload, const DecodeOptions& options, json* data,
+                   bool* wrapped, std::string* reason) {
+  if (wrapped != nullptr) *wrapped = false;
   if (payload.empty()) {
     *reason = "empty payload";
     return false;
@@ -158,19 +179,26 @@ bool DecodePayload(std::string_view payload, PayloadMode mode, const std::string
     *reason = "payload is only whitespace";
     return false;
   }
-  if (mode == PayloadMode::kJson) return DecodeJson(trimmed, value_field, data, reason);
-  if (mode == PayloadMode::kAuto) {
-    // Starting with '{' or '[' it was meant as JSON: a parse error is an error, not text.
-    if (trimmed.front() == '{' || trimmed.front() == '[') {
-      return DecodeJson(trimmed, value_field, data, reason);
-    }
-    json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
-    if (!parsed.is_discarded()) {
-      WrapJson(std::move(parsed), value_field, data);
-      return true;
-    }
+  switch (options.mode) {
+    case PayloadMode::kJson:
+      return DecodeJson(trimmed, options, data, wrapped, reason);
+    case PayloadMode::kInflux:
+      return ParseLineProtocol(payload, data, reason);
+    case PayloadMode::kText:
+      break;
+    case PayloadMode::kAuto:
+      // Starting with '{' or '[' it was meant as JSON: a parse error is an error, not text.
+      if (trimmed.front() == '{' || trimmed.front() == '[') {
+        return DecodeJson(trimmed, options, data, wrapped, reason);
+      }
+      if (json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
+          !parsed.is_discarded()) {
+        PlaceJson(std::move(parsed), options, data, wrapped);
+        return true;
+      }
+      break;
   }
-  WrapJson(ParsePlainValue(trimmed), value_field, data);
+  Wrap(ParsePlainValue(trimmed), options.value_field, data, wrapped);
   return true;
 }
 

@@ -11,12 +11,13 @@
 namespace ferry::agent {
 
 enum class PayloadMode {
-  kAuto,  // JSON if it parses; broken JSON (starts with '{' or '[') dead-letters; else text
-  kJson,  // must be JSON
-  kText,  // plain text, never parsed as JSON
+  kAuto,    // JSON if it parses; broken JSON (starts with '{' or '[') dead-letters; else text
+  kJson,    // must be JSON
+  kText,    // plain text, never parsed as JSON
+  kInflux,  // InfluxDB line protocol (see line_protocol.h)
 };
 
-// "auto", "json", "text"; nullopt for anything else.
+// "auto", "json", "text", "influx"; nullopt for anything else.
 std::optional<PayloadMode> ParsePayloadMode(std::string_view name);
 
 // Objects and arrays nested deeper than this are refused: serializing and copying nlohmann
@@ -25,17 +26,28 @@ inline constexpr int kMaxJsonDepth = 128;
 // Dead-letter reasons quote the parser's message; longer ones are cut to this many bytes.
 inline constexpr size_t kMaxReasonBytes = 200;
 
+struct DecodeOptions {
+  PayloadMode mode = PayloadMode::kAuto;
+  std::string_view value_field = "value";  // where a scalar or plain-text payload goes
+  int max_depth = kMaxJsonDepth;           // at most kMaxJsonDepth
+};
+
 // Decodes `payload` into `*data`, always an object:
 //   JSON object          as is (a repeated key: the last one wins)
+//   JSON string holding a JSON object or array (a payload encoded twice, as some bridges
+//                        send it)  the inner JSON, as if it had been the payload
 //   JSON scalar / array  {value_field: value}
 //   text                 {value_field: ParsePlainValue(payload)}
+//   influx               ParseLineProtocol's object
+// `*wrapped` (if not null) says whether the payload went into value_field.
 // Returns false and sets `*reason` (leaving `*data` unspecified) for:
 //   "empty payload", "payload is only whitespace",
 //   "payload is not valid UTF-8 (byte N)"   N = offset of the first bad byte, from 0,
 //   "invalid JSON at byte N: <parser message>",
-//   "JSON nested deeper than 128 levels".
-bool DecodePayload(std::string_view payload, PayloadMode mode, const std::string& value_field,
-                   nlohmann::json* data, std::string* reason);
+//   "JSON nested deeper than N levels"      N = options.max_depth,
+//   "invalid line protocol at byte N: <what>".
+bool DecodePayload(std::string_view payload, const DecodeOptions& options, nlohmann::json* data,
+                   bool* wrapped, std::string* reason);
 
 // The text rule for one plain value, surrounding whitespace ignored:
 //   nan NaN NAN -nan -NaN None null  -> null (a missing reading is never 0)

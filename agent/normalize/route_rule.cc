@@ -1,20 +1,67 @@
 #include "agent/normalize/route_rule.h"
 
 namespace ferry::agent {
+namespace {
+
+PayloadShape ParseShape(const std::string& name) {
+  if (name == "object") return PayloadShape::kObject;
+  if (name == "array") return PayloadShape::kArray;
+  if (name == "scalar") return PayloadShape::kScalar;
+  return PayloadShape::kAny;
+}
+
+EmptyPayload ParseEmpty(const std::string& name) {
+  if (name == "null") return EmptyPayload::kNull;
+  if (name == "ignore") return EmptyPayload::kIgnore;
+  return EmptyPayload::kDeadLetter;
+}
+
+void CompileLabels(const Route& route, RouteRule* rule) {
+  rule->static_labels = route.labels;
+  for (const auto& [name, value] : route.labels) {
+    CaptureText text(value, rule->topic);
+    rule->labels_use_captures = rule->labels_use_captures || text.has_captures();
+    rule->labels.emplace_back(name, std::move(text));
+  }
+}
+
+}  // namespace
+
+PayloadShape ShapeOf(std::string_view payload) {
+  size_t i = payload.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return PayloadShape::kScalar;
+  if (payload[i] == '{') return PayloadShape::kObject;
+  if (payload[i] == '[') return PayloadShape::kArray;
+  return PayloadShape::kScalar;
+}
 
 RouteRule CompileRoute(const Route& route) {
   RouteRule rule;
   if (auto topic = TopicTemplate::Parse(route.topic); topic.ok()) {
     rule.topic = std::move(topic).value();
   }
+  rule.shape = ParseShape(route.payload_shape);
   rule.ignore = route.ignore;
   rule.payload = ParsePayloadMode(route.payload).value_or(PayloadMode::kAuto);
-  rule.value_field = route.value_field;
+  rule.empty = ParseEmpty(route.empty_payload);
+  rule.value_field = CaptureText(route.value_field, rule.topic);
+  rule.value_type = ParseCastType(route.value_type);
   rule.device_capture = rule.topic.CaptureIndex("device");
-  rule.device_field = FieldPath(route.device_field);
-  rule.time_field = FieldPath(route.time.field);
-  rule.time_format = ParseTimeFormat(route.time.format).value_or(TimeFormat::kAuto);
-  rule.labels = route.labels;
+  rule.device_fields = ParsePathList(route.device_field);
+  rule.time_fields = ParsePathList(route.time.field);
+  rule.time.format = ParseTimeFormat(route.time.format).value_or(TimeFormat::kAuto);
+  if (!route.time.timezone.empty()) {
+    if (auto zone = platform::TimeZone::Find(route.time.timezone); zone.ok()) {
+      rule.time.zone = *zone;
+    }
+  }
+  rule.time.max_ahead_ms = route.time.max_ahead_ms;
+  rule.data_field = FieldPath(route.data_field);
+  rule.ops = FieldOps(FieldOpsSpec{route.null_values, route.keep, route.drop, route.rename,
+                                   route.cast, route.scale, route.offset, route.flatten});
+  CompileLabels(route, &rule);
+  rule.validator = Validator(
+      ValidationSpec{route.require, route.max_payload, route.max_depth, route.max_fields});
   return rule;
 }
 

@@ -1,33 +1,54 @@
 // A Route compiled once when the Normalizer is built: the topic template split into levels,
-// field paths split into keys, names of modes resolved, so no message pays for parsing them.
+// field paths split into keys, names of modes resolved, the time zone looked up, so that no
+// message pays for parsing them. Immutable after CompileRoute; safe to share between threads.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/config/config.h"
 #include "agent/normalize/event_time.h"
+#include "agent/normalize/field_ops.h"
 #include "agent/normalize/field_path.h"
 #include "agent/normalize/payload.h"
 #include "agent/normalize/topic_template.h"
+#include "agent/normalize/validate.h"
 
 namespace ferry::agent {
 
+enum class PayloadShape { kAny, kObject, kArray, kScalar };
+enum class EmptyPayload { kDeadLetter, kNull, kIgnore };
+
 struct RouteRule {
   TopicTemplate topic;  // matches nothing if the route's template is invalid
+  PayloadShape shape = PayloadShape::kAny;
   bool ignore = false;
   PayloadMode payload = PayloadMode::kAuto;
-  std::string value_field = "value";
-  int device_capture = -1;  // index of the {device} capture, -1 if none
-  FieldPath device_field;
-  FieldPath time_field;
-  TimeFormat time_format = TimeFormat::kAuto;
-  std::map<std::string, std::string> labels;
+  EmptyPayload empty = EmptyPayload::kDeadLetter;
+  CaptureText value_field;
+  std::optional<CastType> value_type;  // nullopt: auto
+  int device_capture = -1;             // index of the {device} capture, -1 if none
+  std::vector<FieldPath> device_fields;
+  std::vector<FieldPath> time_fields;
+  TimeSpec time;
+  FieldPath data_field;
+  FieldOps ops;
+  std::vector<std::pair<std::string, CaptureText>> labels;
+  bool labels_use_captures = false;
+  std::map<std::string, std::string> static_labels;  // the labels when no capture is used
+  Validator validator;
 };
 
-// The config parser validates routes (TopicTemplate::Parse, ParsePayloadMode, ParseTimeFormat);
-// should an invalid one arrive anyway, its template matches nothing and an unknown payload or
-// time format means "auto".
+// The config parser validates routes (its checks call the same parsers); should an invalid
+// one arrive anyway, its template matches nothing, an unknown mode means the default, an
+// unknown time zone means none, and entries that do not compile are left out.
 RouteRule CompileRoute(const Route& route);
+
+// The shape of a payload as payload_shape sees it: the first byte that is not JSON
+// whitespace is '{' (object), '[' (array), or anything else, also none (scalar).
+PayloadShape ShapeOf(std::string_view payload);
 
 }  // namespace ferry::agent

@@ -28,6 +28,11 @@ platform::Result<TopicTemplate> TopicTemplate::Parse(std::string_view text) {
     if (last) break;
     pos = end + 1;
   }
+  if (t.levels_.back().kind != Kind::kRest) {
+    for (size_t i = 0; i < t.levels_.size() && t.span_ < 0; ++i) {
+      if (t.levels_[i].kind == Kind::kCapture) t.span_ = static_cast<int>(i);
+    }
+  }
   return t;
 }
 
@@ -52,7 +57,7 @@ platform::Status TopicTemplate::AddLevel(std::string_view level, bool last, Topi
       return platform::Status::InvalidArgument("capture {" + name + "} appears twice");
     }
     t->capture_names_.push_back(std::move(name));
-    t->levels_.push_back({Kind::kCapture, {}});
+    t->levels_.push_back({Kind::kCapture, {}, static_cast<int>(t->capture_names_.size() - 1)});
     return platform::Status::Ok();
   }
   if (level.find_first_of("+#{}") != std::string_view::npos) {
@@ -63,15 +68,25 @@ platform::Status TopicTemplate::AddLevel(std::string_view level, bool last, Topi
   return platform::Status::Ok();
 }
 
+bool TopicTemplate::MatchLevel(const Level& want, std::string_view level,
+                               std::vector<std::string_view>* captures) const {
+  if (want.kind == Kind::kLiteral) return level == want.literal;
+  if (want.kind == Kind::kCapture && captures != nullptr) (*captures)[want.capture] = level;
+  return true;
+}
+
 bool TopicTemplate::Match(std::string_view topic, std::vector<std::string_view>* captures) const {
   if (levels_.empty()) return false;
-  if (captures != nullptr) captures->clear();
-  const bool system_topic = !topic.empty() && topic.front() == '$';
+  if (!topic.empty() && topic.front() == '$' && levels_[0].kind != Kind::kLiteral) return false;
+  if (captures != nullptr) captures->assign(capture_names_.size(), std::string_view());
+  return span_ < 0 ? MatchLeftToRight(topic, captures) : MatchSpanning(topic, captures);
+}
+
+bool TopicTemplate::MatchLeftToRight(std::string_view topic,
+                                     std::vector<std::string_view>* captures) const {
   size_t pos = 0;
   bool topic_done = false;
-  for (size_t i = 0; i < levels_.size(); ++i) {
-    const Level& want = levels_[i];
-    if (i == 0 && system_topic && want.kind != Kind::kLiteral) return false;
+  for (const Level& want : levels_) {
     if (want.kind == Kind::kRest) return true;
     if (topic_done) return false;  // the template has more levels than the topic
     size_t end = topic.find('/', pos);
@@ -79,12 +94,33 @@ bool TopicTemplate::Match(std::string_view topic, std::vector<std::string_view>*
       end = topic.size();
       topic_done = true;
     }
-    std::string_view level = topic.substr(pos, end - pos);
+    if (!MatchLevel(want, topic.substr(pos, end - pos), captures)) return false;
     pos = end + 1;
-    if (want.kind == Kind::kLiteral && level != want.literal) return false;
-    if (want.kind == Kind::kCapture && captures != nullptr) captures->push_back(level);
   }
   return topic_done;
+}
+
+// Levels before span_ from the left, levels after it from the right, the rest to span_.
+bool TopicTemplate::MatchSpanning(std::string_view topic,
+                                  std::vector<std::string_view>* captures) const {
+  size_t topic_levels = 1 + static_cast<size_t>(std::count(topic.begin(), topic.end(), '/'));
+  if (topic_levels < levels_.size()) return false;
+  size_t begin = 0;  // start of the first level not yet matched from the left
+  for (int i = 0; i < span_; ++i) {
+    size_t end = topic.find('/', begin);  // exists: more levels follow
+    if (!MatchLevel(levels_[i], topic.substr(begin, end - begin), captures)) return false;
+    begin = end + 1;
+  }
+  size_t end = topic.size();  // one past the last level not yet matched from the right
+  for (size_t i = levels_.size() - 1; i > static_cast<size_t>(span_); --i) {
+    // A '/' precedes this level: the topic has more levels than are left to match.
+    if (end == 0) return false;
+    size_t slash = topic.rfind('/', end - 1);
+    if (!MatchLevel(levels_[i], topic.substr(slash + 1, end - slash - 1), captures)) return false;
+    end = slash;
+  }
+  if (captures != nullptr) (*captures)[levels_[span_].capture] = topic.substr(begin, end - begin);
+  return true;
 }
 
 int TopicTemplate::CaptureIndex(std::string_view name) const {
@@ -92,6 +128,41 @@ int TopicTemplate::CaptureIndex(std::string_view name) const {
     if (capture_names_[i] == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+CaptureText::CaptureText(std::string_view text, const TopicTemplate& topic) : text_(text) {
+  std::string literal;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('{', pos);
+    size_t close = open == std::string_view::npos ? open : text.find('}', open);
+    if (close == std::string_view::npos) {
+      literal.append(text.substr(pos));
+      break;
+    }
+    int index = topic.CaptureIndex(text.substr(open + 1, close - open - 1));
+    literal.append(text.substr(pos, (index < 0 ? close + 1 : open) - pos));
+    pos = close + 1;
+    if (index < 0) continue;
+    if (!literal.empty()) pieces_.push_back({std::move(literal)});
+    literal.clear();
+    pieces_.push_back({{}, index});
+    has_captures_ = true;
+  }
+  if (!literal.empty()) pieces_.push_back({std::move(literal)});
+}
+
+std::string CaptureText::Render(const std::vector<std::string_view>& captures) const {
+  if (!has_captures_) return text_;
+  std::string out;
+  for (const Piece& p : pieces_) {
+    if (p.capture < 0) {
+      out += p.literal;
+    } else if (static_cast<size_t>(p.capture) < captures.size()) {
+      out += captures[p.capture];
+    }
+  }
+  return out;
 }
 
 }  // namespace ferry::agent

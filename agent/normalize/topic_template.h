@@ -1,12 +1,24 @@
 // Topic templates of normalization routes: MQTT topic filters whose levels may also capture.
 //
-//   zigbee2mqtt/{device}        "{name}" matches one level and captures it
-//   tele/+/SENSOR               "+" matches one level
+//   zigbee2mqtt/{device}        "{name}" captures one or more levels (see below)
+//   tele/+/SENSOR               "+" matches exactly one level
 //   shellies/#                  "#", only as the last level, matches the rest, also the parent
 //                               ("shellies/#" matches "shellies")
 //   anything else               a literal level, equal byte for byte
 //
-// As in MQTT, a wildcard or capture in the first level does not match a topic starting with '$'.
+// Matching rule. Every level matches exactly one topic level, except the first {name} of a
+// template without '#': it takes as many levels as the topic has beyond what the rest of the
+// template needs, at least one. So the levels before it match from the left and the levels
+// after it from the right, and a device name containing '/' is captured whole:
+//
+//   zigbee2mqtt/{device}         zigbee2mqtt/kitchen/floor_light    device = kitchen/floor_light
+//   +/tele/{device}/SENSOR       piegn/tele/elektronik/control0/SENSOR  device =
+//   elektronik/control0 shellies/{device}/relay/+    shellies/shellies/shellyem3/relay/0    device
+//   = shellies/shellyem3 v3/{app}/devices/{device}/up v3/app1@ttn/devices/dev1/up        app =
+//   app1@ttn, device = dev1
+//
+// Later captures, and every capture of a template ending in '#', take one level. As in MQTT,
+// a wildcard or capture in the first level does not match a topic starting with '$'.
 // Immutable after Parse; Match is safe to call concurrently.
 #pragma once
 
@@ -43,13 +55,41 @@ class TopicTemplate {
   struct Level {
     Kind kind;
     std::string literal;  // kLiteral only
+    int capture = -1;     // kCapture only: index into captures
   };
 
   static platform::Status AddLevel(std::string_view level, bool last, TopicTemplate* t);
+  bool MatchLevel(const Level& want, std::string_view level,
+                  std::vector<std::string_view>* captures) const;
+  bool MatchLeftToRight(std::string_view topic, std::vector<std::string_view>* captures) const;
+  bool MatchSpanning(std::string_view topic, std::vector<std::string_view>* captures) const;
 
   std::string text_;
   std::vector<Level> levels_;
   std::vector<std::string> capture_names_;
+  int span_ = -1;  // index in levels_ of the capture that may span levels, -1 if none
+};
+
+// A string with {name} placeholders filled from a match's captures: "relay_{channel}".
+// A {name} that the template does not capture stays as written. Immutable; thread-safe.
+class CaptureText {
+ public:
+  CaptureText() = default;
+  CaptureText(std::string_view text, const TopicTemplate& topic);
+
+  bool has_captures() const { return has_captures_; }
+  const std::string& text() const { return text_; }
+  // The text with the placeholders replaced; `captures` as Match returned them.
+  std::string Render(const std::vector<std::string_view>& captures) const;
+
+ private:
+  struct Piece {
+    std::string literal;
+    int capture = -1;  // >= 0: a capture's index instead of `literal`
+  };
+  std::string text_;
+  std::vector<Piece> pieces_;
+  bool has_captures_ = false;
 };
 
 }  // namespace ferry::agent
