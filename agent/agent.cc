@@ -6,6 +6,7 @@
 #include "agent/forward/forwarder.h"
 #include "agent/forward/uploader.h"
 #include "agent/intake/intake.h"
+#include "agent/intake/replay.h"
 #include "agent/mqtt/mqtt_source.h"
 #include "agent/normalize/normalizer.h"
 #include "agent/status/status_render.h"
@@ -18,8 +19,6 @@ namespace ferry::agent {
 
 namespace {
 
-constexpr int64_t kShutdownGraceMs = 5'000;
-
 void ApplyLogSettings(const Config& config) {
   platform::LogLevel level = platform::LogLevel::kInfo;
   if (platform::ParseLogLevel(config.log.level, &level)) platform::SetLogLevel(level);
@@ -28,9 +27,9 @@ void ApplyLogSettings(const Config& config) {
 }
 
 // Waits for the forwarder to finish its request; past the grace period, breaks it off.
-void JoinForwarder(std::thread& thread, Uploader& uploader) {
+void JoinForwarder(std::thread& thread, Uploader& uploader, int64_t grace_ms) {
   auto done = std::async(std::launch::async, [&] { thread.join(); });
-  if (done.wait_for(std::chrono::milliseconds(kShutdownGraceMs)) == std::future_status::timeout) {
+  if (done.wait_for(std::chrono::milliseconds(grace_ms)) == std::future_status::timeout) {
     platform::LogWarn("agent", "request in flight past the grace period: breaking it off");
     uploader.Abort();
   }
@@ -69,7 +68,10 @@ int RunAgent(const Config& config, const std::string& config_path) {
   MqttSource source(config, intake, metrics, state, clock,
                     acks.ok() ? *acks : std::vector<std::string>());
   Forwarder forwarder(config, **queue, **uploader, metrics, state, clock, random);
-  StatusServer server(config, **queue, metrics, state, clock);
+  StatusServer server(config, **queue, metrics, state, clock,
+                      [&](std::span<const int64_t> ids) {
+                        return ReplayDeadLetters(config, normalizer, **queue, metrics, ids);
+                      });
   platform::Status st = server.Start();
   if (!st.ok()) {
     platform::LogError("agent", st.ToString());
@@ -93,7 +95,7 @@ int RunAgent(const Config& config, const std::string& config_path) {
   intake_thread.join();
   stop_forward = true;
   forwarder.Wake();
-  JoinForwarder(forward_thread, **uploader);
+  JoinForwarder(forward_thread, **uploader, config.upstream.shutdown_grace_ms);
   server.Stop();
   platform::LogInfo("agent", "stopped cleanly");
   return 0;

@@ -268,11 +268,20 @@ uint64_t Queue::WalReserve() const {
   return std::clamp<uint64_t>(options_.max_bytes / 8, 256u << 10, 8u << 20);
 }
 
-bool Queue::HasRoom() {
+bool Queue::HasRoom(std::string* why) {
   std::lock_guard<std::mutex> lock(mu_);
   // Room for at least a group like the last one (or 64 KiB).
   uint64_t next = std::max<uint64_t>(last_needed_, 64u << 10);
-  return options_.drop_oldest || UsedBytes() + WalReserve() + next <= options_.max_bytes;
+  if (!options_.drop_oldest && UsedBytes() + WalReserve() + next > options_.max_bytes) {
+    if (why) *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) + " bytes)";
+    return false;
+  }
+  Result<uint64_t> free_bytes = platform::FreeBytes(platform::DirName(options_.path));
+  if (free_bytes.ok() && *free_bytes < next + WalReserve()) {
+    if (why) *why = "filesystem of " + options_.path + " is full";
+    return false;
+  }
+  return true;
 }
 
 Status Queue::InsertDeadLetters(std::span<const DeadLetterInput> dead_letters) {

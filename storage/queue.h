@@ -129,8 +129,9 @@ class Queue {
   // the same transaction (counted in the result); otherwise kNoSpace. kNoSpace also when the
   // disk is full, kIoError for a failed write or sync: in both cases nothing is stored.
   platform::Result<AppendResult> Append(const AppendRequest& request);
-  // False while the queue is at its quota and the policy is to refuse: intake should wait.
-  bool HasRoom();
+  // False while the queue is at its quota and the policy is to refuse, or the filesystem is
+  // nearly full: intake should wait. `why` says which.
+  bool HasRoom(std::string* why = nullptr);
   // Drops records older than `max_age_ms`; returns how many. Within one boot ages come from the
   // monotonic clock, so a wall-clock jump neither expires records early nor keeps them late;
   // records from an earlier boot are aged by wall time, unless their stamp predates 2000

@@ -1,11 +1,14 @@
 // ferry: the edge agent's command line (agent-contract.md, "Programs").
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "agent/agent.h"
 #include "agent/config/config.h"
+#include "agent/status/dead_letters_cli.h"
 #include "agent/status/status_print.h"
 #include "agent/status/status_render.h"
 #include "platform/signals.h"
@@ -17,11 +20,15 @@ constexpr const char* kUsage =
     "       ferry check-config [--config PATH] validate a config file: exit 0 valid, 2 invalid\n"
     "       ferry status [--url URL]           show a running agent's state\n"
     "       ferry version                      version, revision, build type, architecture\n"
-    "       ferry config-reference             every config key as a Markdown table\n";
+    "       ferry config-reference             every config key as a Markdown table\n"
+    "       ferry dead-letters list [--url URL] [--after ID] [--limit N]\n"
+    "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
   std::string command = "run";
+  std::string sub;  // dead-letters: list | replay
+  ferry::agent::DeadLettersArgs dl;
   std::string config = kDefaultConfig;
   std::string url;
   bool config_given = false;
@@ -32,6 +39,9 @@ bool ParseArgs(int argc, char** argv, Args* a) {
   std::vector<std::string> rest(argv + 1, argv + argc);
   size_t i = 0;
   if (i < rest.size() && rest[i].rfind("-", 0) != 0) a->command = rest[i++];
+  if (a->command == "dead-letters" && i < rest.size() && rest[i].rfind("-", 0) != 0) {
+    a->sub = rest[i++];
+  }
   for (; i < rest.size(); ++i) {
     const std::string& arg = rest[i];
     auto value = [&](std::string* out) {
@@ -47,6 +57,25 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->config_given = true;
     } else if (arg == "--url") {
       if (!value(&a->url)) return fprintf(stderr, "ferry: --url needs a URL\n"), false;
+    } else if (arg == "--after" || arg == "--limit" || arg == "--id" || arg == "--token") {
+      std::string v;
+      if (!value(&v)) return fprintf(stderr, "ferry: %s needs a value\n", arg.c_str()), false;
+      char* end = nullptr;
+      long long n = strtoll(v.c_str(), &end, 10);
+      bool number = !v.empty() && *end == '\0' && n >= 0;
+      if (arg == "--token") {
+        a->dl.token = v;
+      } else if (!number) {
+        return fprintf(stderr, "ferry: %s needs a number, got '%s'\n", arg.c_str(), v.c_str()), false;
+      } else if (arg == "--after") {
+        a->dl.after = n;
+      } else if (arg == "--limit") {
+        a->dl.limit = static_cast<int>(std::clamp<long long>(n, 1, 1000));
+      } else {
+        a->dl.ids.push_back(n);
+      }
+    } else if (arg == "--all") {
+      a->dl.all = true;
     } else if (arg == "--help" || arg == "-h") {
       a->command = "help";
     } else {
@@ -67,17 +96,35 @@ int CheckConfig(const Args& a) {
   return 0;
 }
 
+std::string StatusUrl(const Args& a);
+
 int Status(const Args& a) {
-  std::string url = a.url;
-  if (url.empty()) {
-    url = "http://127.0.0.1:7070";
-    if (a.config_given) {
-      auto config = ferry::agent::LoadConfig(a.config);
-      if (config.ok()) url = "http://" + config->status.listen;
-    }
-  }
   std::string out;
-  int rc = ferry::agent::PrintStatus(url, &out);
+  int rc = ferry::agent::PrintStatus(StatusUrl(a), &out);
+  fputs(out.c_str(), rc == 0 ? stdout : stderr);
+  return rc;
+}
+
+std::string StatusUrl(const Args& a) {
+  if (!a.url.empty()) return a.url;
+  if (a.config_given) {
+    auto config = ferry::agent::LoadConfig(a.config);
+    if (config.ok()) return "http://" + config->status.listen;
+  }
+  return "http://127.0.0.1:7070";
+}
+
+int DeadLetters(Args a) {
+  a.dl.url = StatusUrl(a);
+  std::string out;
+  int rc = 2;
+  if (a.sub == "list") {
+    rc = ferry::agent::ListDeadLetters(a.dl, &out);
+  } else if (a.sub == "replay") {
+    rc = ferry::agent::ReplayDeadLetters(a.dl, &out);
+  } else {
+    out = "ferry dead-letters: say list or replay\n";
+  }
   fputs(out.c_str(), rc == 0 ? stdout : stderr);
   return rc;
 }
@@ -107,6 +154,7 @@ int main(int argc, char** argv) {
     printf("%s\n", ferry::agent::VersionString().c_str());
     return 0;
   }
+  if (a.command == "dead-letters") return DeadLetters(a);
   if (a.command == "config-reference") {
     fputs(ferry::agent::ConfigReferenceMarkdown().c_str(), stdout);
     return 0;

@@ -55,6 +55,15 @@ Uploader::~Uploader() = default;
 
 void Uploader::Abort() { client_->stop(); }
 
+int Uploader::Probe() {
+  httplib::Result res = client_->Head(path_);
+  if (!res) {
+    client_->stop();
+    return 0;
+  }
+  return res->status;
+}
+
 UploadResponse Uploader::Send(const UploadRequest& req) {
   httplib::Headers headers = {
       {"Idempotency-Key", std::string(req.idempotency_key)},

@@ -37,6 +37,9 @@ class Uploader {
   ~Uploader();
 
   UploadResponse Send(const UploadRequest& request);
+  // A small request to learn whether the landing zone answers at all: HEAD on the upstream URL.
+  // Returns the HTTP status, 0 when there was no answer.
+  int Probe();
   // Breaks off a request in flight from another thread (shutdown past its grace period).
   void Abort();
 

@@ -37,6 +37,8 @@ class Intake {
   // dead letter) or was dropped by an ignore route: the caller may acknowledge them all.
   // On error nothing is stored: kNoSpace (quota or disk full), kIoError (write or sync).
   platform::Status Store(std::span<const ReceivedMessage> messages);
+  // False while new messages cannot be stored (quota with the block policy, or a full disk).
+  bool HasRoom(std::string* why) { return queue_.HasRoom(why); }
 
  private:
   const Config& config_;

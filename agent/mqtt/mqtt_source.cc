@@ -196,9 +196,35 @@ void MqttSource::WaitBeforeReconnect(const std::atomic<bool>& stop) {
   reconnect_delay_ms_ = std::min(reconnect_delay_ms_ * 2, config_.mqtt.reconnect_max_ms);
 }
 
+// The queue cannot take more: say goodbye to the broker (everything read so far is stored and
+// acknowledged), which keeps new messages in the persistent session, and wait for room.
+void MqttSource::PauseUntilRoom(const std::string& why, const std::atomic<bool>& stop) {
+  if (mosq_) {
+    mosquitto_disconnect(mosq_);
+    (void)mosquitto_loop_write(mosq_, 1);
+    mosquitto_destroy(mosq_);
+    mosq_ = nullptr;
+  }
+  session_up_ = false;
+  metrics_.mqtt_connected = 0;
+  state_.SetIntake("paused: " + why);
+  platform::LogWarn("intake", "paused: " + why + "; the broker keeps new messages meanwhile");
+  std::string still;
+  while (!stop && !intake_.HasRoom(&still)) {
+    state_.Beat(AgentState::Loop::kIntake, clock_.MonotonicMillis());
+    platform::SleepMillis(kPollMs * 5);
+  }
+  if (!stop) platform::LogInfo("intake", "room again in the queue: resuming");
+}
+
 void MqttSource::Run(const std::atomic<bool>& stop) {
+  std::string why;
   while (!stop) {
     state_.Beat(AgentState::Loop::kIntake, clock_.MonotonicMillis());
+    if (!intake_.HasRoom(&why)) {
+      PauseUntilRoom(why, stop);
+      continue;
+    }
     if (!mosq_ || mosquitto_socket(mosq_) < 0) {
       if (!Connect()) {
         WaitBeforeReconnect(stop);

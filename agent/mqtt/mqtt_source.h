@@ -44,6 +44,7 @@ class MqttSource {
   bool ReadAvailable();
   bool FlushPending();
   void WaitBeforeReconnect(const std::atomic<bool>& stop);
+  void PauseUntilRoom(const std::string& why, const std::atomic<bool>& stop);
   void OnMessage(const mosquitto_message* msg);
   void OnConnect(int rc);
   static void OnConnectThunk(mosquitto*, void* self, int rc);

@@ -28,6 +28,22 @@ int64_t AgentState::NextAttemptWallMs() const {
   return next_attempt_ms_;
 }
 
+void AgentState::SetBreaker(std::string state, uint32_t consecutive_failures) {
+  std::lock_guard<std::mutex> lock(mu_);
+  breaker_ = std::move(state);
+  failures_ = consecutive_failures;
+}
+
+std::string AgentState::Breaker() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return breaker_;
+}
+
+uint32_t AgentState::ConsecutiveFailures() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failures_;
+}
+
 void AgentState::SetLastError(std::string error, int64_t wall_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   last_error_ = std::move(error);

@@ -23,6 +23,9 @@ class AgentState {
   void SetUpstream(std::string state, int64_t next_attempt_wall_ms = 0);
   std::string Upstream() const;
   int64_t NextAttemptWallMs() const;
+  void SetBreaker(std::string state, uint32_t consecutive_failures);
+  std::string Breaker() const;
+  uint32_t ConsecutiveFailures() const;
   void SetLastError(std::string error, int64_t wall_ms);
   std::string LastError() const;
   int64_t LastErrorWallMs() const;
@@ -33,6 +36,8 @@ class AgentState {
   std::string intake_ = "starting";
   std::string upstream_ = "idle";
   int64_t next_attempt_ms_ = 0;
+  std::string breaker_ = "closed";
+  uint32_t failures_ = 0;
   std::string last_error_;
   int64_t last_error_ms_ = 0;
 };

@@ -30,11 +30,13 @@ struct Metrics {
   LabeledCounter records_dropped;        // {reason}
   LabeledCounter upstream_requests;      // {code}: HTTP status, or "error" without a response
   std::atomic<uint64_t> upstream_bytes_sent{0};
+  LabeledCounter upstream_probes;        // {code}: probes while the breaker is open
   std::atomic<uint64_t> batches_delivered{0};
   std::atomic<int> mqtt_connected{0};
   std::atomic<uint64_t> mqtt_connects{0};
   std::atomic<uint64_t> mqtt_redeliveries_skipped{0};
   std::atomic<uint64_t> queue_quarantined{0};
+  std::atomic<uint64_t> dead_letters_replayed{0};
 };
 
 // The short label for a dead letter's reason text: "empty payload" -> "empty_payload".

@@ -79,6 +79,8 @@ StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
   s.intake_state = state.Intake();
   s.upstream_state = state.Upstream();
   s.next_attempt_wall_ms = state.NextAttemptWallMs();
+  s.breaker_state = state.Breaker();
+  s.consecutive_failures = state.ConsecutiveFailures();
   s.last_error = state.LastError();
   s.last_error_wall_ms = state.LastErrorWallMs();
   platform::ProcessStats p = platform::ReadProcessStats();
@@ -105,7 +107,9 @@ nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
   j["dead_letters"] = s.queue.dead_letters;
   j["mqtt"] = {{"connected", m.mqtt_connected.load() == 1}, {"state", s.intake_state}};
   j["upstream"] = {{"state", s.upstream_state},
-                   {"next_attempt", Stamp(s.next_attempt_wall_ms)}};
+                   {"next_attempt", Stamp(s.next_attempt_wall_ms)},
+                   {"breaker", s.breaker_state},
+                   {"consecutive_failures", s.consecutive_failures}};
   j["last_error"] = s.last_error;
   j["last_error_at"] = Stamp(s.last_error_wall_ms);
   j["counters"] = {{"records_received", m.records_received.Total()},
@@ -144,6 +148,10 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Sample(o, "ferry_dead_letters", static_cast<double>(s.queue.dead_letters));
   Family(o, "ferry_upstream_requests_total", "counter", "Requests to the landing zone, by code.");
   Labeled(o, "ferry_upstream_requests_total", "code", m.upstream_requests, {});
+  Family(o, "ferry_upstream_probes_total", "counter", "Probes while the breaker is open, by code.");
+  Labeled(o, "ferry_upstream_probes_total", "code", m.upstream_probes, {});
+  Family(o, "ferry_upstream_breaker_open", "gauge", "1 while the circuit breaker is open.");
+  Sample(o, "ferry_upstream_breaker_open", s.breaker_state == "open" ? 1 : 0);
   Family(o, "ferry_upstream_bytes_sent_total", "counter", "Request body bytes sent upstream.");
   Sample(o, "ferry_upstream_bytes_sent_total", static_cast<double>(m.upstream_bytes_sent.load()));
   Family(o, "ferry_mqtt_connected", "gauge", "1 while the MQTT session is up.");

@@ -21,6 +21,8 @@ struct StatusSnapshot {
   std::string intake_state;
   std::string upstream_state;
   int64_t next_attempt_wall_ms = 0;
+  std::string breaker_state;
+  uint32_t consecutive_failures = 0;
   std::string last_error;
   int64_t last_error_wall_ms = 0;
   uint64_t rss_bytes = 0;

@@ -10,12 +10,13 @@ namespace ferry::agent {
 using platform::Status;
 
 StatusServer::StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics,
-                           AgentState& state, platform::Clock& clock)
+                           AgentState& state, platform::Clock& clock, ReplayFn replay)
     : config_(config),
       queue_(queue),
       metrics_(metrics),
       state_(state),
       clock_(clock),
+      replay_(std::move(replay)),
       started_mono_ms_(clock.MonotonicMillis()),
       server_(std::make_unique<httplib::Server>()) {}
 
@@ -45,7 +46,64 @@ bool StatusServer::Ready(std::string* why) const {
   return true;
 }
 
+bool StatusServer::MayChange(const std::string& authorization, std::string* why) const {
+  std::string host;
+  int port = 0;
+  SplitHostPort(config_.status.listen, &host, &port);
+  bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (loopback) return true;
+  if (config_.status.token.empty()) {
+    *why = "the status server listens beyond loopback: set status.token to allow changes";
+    return false;
+  }
+  std::string expect = "Bearer " + config_.status.token;
+  // Constant-time comparison: the token is a secret.
+  unsigned diff = authorization.size() != expect.size();
+  for (size_t i = 0; i < std::min(authorization.size(), expect.size()); ++i) {
+    diff |= static_cast<unsigned char>(authorization[i] ^ expect[i]);
+  }
+  if (diff != 0) *why = "missing or wrong bearer token (status.token)";
+  return diff == 0;
+}
+
+void StatusServer::ReplayRoute() {
+  server_->Post("/dead-letters/replay", [this](const httplib::Request& req,
+                                               httplib::Response& res) {
+    std::string why;
+    if (!MayChange(req.get_header_value("Authorization"), &why)) {
+      res.status = 403;
+      res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
+      return;
+    }
+    std::vector<int64_t> ids;
+    auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (body.is_object() && body.contains("ids") && body["ids"].is_array()) {
+      for (const auto& id : body["ids"]) {
+        if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
+      }
+    }
+    bool all = body.is_object() && body.value("all", false);
+    if (!body.is_object() || (ids.empty() && !all)) {
+      res.status = 400;
+      res.set_content(R"({"error":"send {\"ids\":[1,2]} or {\"all\":true}"})" "\n",
+                      "application/json");
+      return;
+    }
+    auto result = replay_(ids);
+    if (!result.ok()) {
+      res.status = result.status().code() == platform::Code::kNoSpace ? 507 : 500;
+      res.set_content(nlohmann::json({{"error", result.status().ToString()}}).dump() + "\n",
+                      "application/json");
+      return;
+    }
+    nlohmann::json out = {{"replayed", result->replayed}, {"records", result->records},
+                          {"dead_again", result->dead_again}, {"ignored", result->ignored}};
+    res.set_content(out.dump() + "\n", "application/json");
+  });
+}
+
 void StatusServer::Routes() {
+  ReplayRoute();
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     std::string why;
     bool ok = Healthy(&why);

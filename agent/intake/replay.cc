@@ -1,0 +1,140 @@
+#include "agent/intake/replay.h"
+
+#include <string>
+#include <vector>
+
+#include "agent/record/record.h"
+
+namespace ferry::agent {
+
+using platform::Result;
+using platform::Status;
+
+namespace {
+
+constexpr int kPage = 500;
+
+// One page of dead letters turned into one append.
+class ReplayGroup {
+ public:
+  ReplayGroup(const Config& config, const Normalizer& normalizer)
+      : config_(config), normalizer_(normalizer) {}
+
+  void Add(const storage::DeadLetter& d, ReplayResult* result) {
+    ids_.push_back(d.id);
+    if (d.seq) {
+      auto line = nlohmann::ordered_json::parse(d.payload, nullptr, false);
+      if (line.is_object()) {
+        refused_.push_back(std::move(line));
+        return;
+      }
+    }
+    Normalized n;
+    std::string reason;
+    Outcome outcome = normalizer_.Normalize({d.topic, d.payload, d.received_ms}, &n, &reason);
+    if (outcome == Outcome::kRecord) {
+      records_.push_back({std::move(n), d.topic, d.received_ms});
+    } else if (outcome == Outcome::kIgnored) {
+      ++result->ignored;
+    } else {
+      reasons_.push_back(std::move(reason));
+      dead_.push_back({{}, d.topic, d.payload, d.received_ms});
+    }
+  }
+
+  Status Append(storage::Queue& queue, ReplayResult* result) {
+    for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
+    storage::AppendRequest req;
+    req.count = static_cast<uint32_t>(records_.size() + refused_.size());
+    req.oldest_received_ms = records_.empty() ? 0 : records_[0].received_ms;
+    req.dead_letters = dead_;
+    req.replayed_dead_letters = ids_;
+    const std::string& epoch = queue.epoch();
+    req.encode = [&](uint64_t first_seq, std::string& out) { Encode(epoch, first_seq, out); };
+    Result<storage::AppendResult> appended = queue.Append(req);
+    if (!appended.ok()) return appended.status();
+    result->replayed += ids_.size();
+    result->records += req.count;
+    result->dead_again += dead_.size();
+    return Status::Ok();
+  }
+
+ private:
+  struct Pending {
+    Normalized normalized;
+    std::string topic;
+    int64_t received_ms;
+  };
+
+  void Encode(const std::string& epoch, uint64_t seq, std::string& out) {
+    for (const Pending& p : records_) {
+      RecordEnvelope env;
+      env.gateway = config_.gateway.id;
+      env.epoch = epoch;
+      env.seq = seq++;
+      env.topic = p.topic;
+      env.device = p.normalized.device;
+      env.ts_ms = p.normalized.ts_ms;
+      env.ts_from_payload = p.normalized.ts_from_payload;
+      env.received_ms = p.received_ms;
+      env.gateway_labels = &config_.gateway.labels;
+      env.route_labels = &p.normalized.labels;
+      env.data = &p.normalized.data;
+      AppendRecordLine(env, out);
+    }
+    for (nlohmann::ordered_json& line : refused_) {
+      line["id"] = RecordId(config_.gateway.id, epoch, seq);
+      line["seq"] = seq++;
+      line["gateway"] = config_.gateway.id;
+      out += line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+      out += '\n';
+    }
+  }
+
+  const Config& config_;
+  const Normalizer& normalizer_;
+  std::vector<int64_t> ids_;
+  std::vector<Pending> records_;
+  std::vector<nlohmann::ordered_json> refused_;
+  std::vector<std::string> reasons_;
+  std::vector<storage::DeadLetterInput> dead_;
+};
+
+Status ReplayPage(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
+                  const std::vector<storage::DeadLetter>& page, ReplayResult* result) {
+  ReplayGroup group(config, normalizer);
+  for (const storage::DeadLetter& d : page) group.Add(d, result);
+  return group.Append(queue, result);
+}
+
+}  // namespace
+
+Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& normalizer,
+                                       storage::Queue& queue, Metrics& metrics,
+                                       std::span<const int64_t> ids) {
+  ReplayResult result;
+  std::vector<int64_t> all;
+  if (ids.empty()) {
+    // Everything in the store now; letters that fail again come back with new ids and are
+    // not replayed a second time in this call.
+    for (int64_t after = 0;;) {
+      auto page = queue.ListDeadLetters(after, kPage);
+      if (!page.ok()) return page.status();
+      if (page->empty()) break;
+      for (const auto& d : *page) all.push_back(d.id);
+      after = page->back().id;
+    }
+    ids = all;
+  }
+  for (size_t i = 0; i < ids.size(); i += kPage) {
+    auto page = queue.GetDeadLetters(ids.subspan(i, std::min<size_t>(kPage, ids.size() - i)));
+    if (!page.ok()) return page.status();
+    if (page->empty()) continue;
+    FERRY_RETURN_IF_ERROR(ReplayPage(config, normalizer, queue, *page, &result));
+  }
+  metrics.records_stored += result.records;
+  metrics.dead_letters_replayed += result.replayed;
+  return result;
+}
+
+}  // namespace ferry::agent
