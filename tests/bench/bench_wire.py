@@ -44,6 +44,7 @@ def corpus(session):
                 continue
             lines += [ln for ln in f.read_text().splitlines()
                       if ln.strip() and "payload" in json.loads(ln)]
+        assert lines, f"no device messages in {bl.DEVICES_DIR} (set FERRY_DEVICES_DIR)"
         path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -88,6 +89,7 @@ def replay_run(session, broker, landing, name: str, count: int, rate: float,
     pub.wait(600, check=False)
     m = ferry.metrics()
     stored = m.sum("ferry_records_stored_total")
+    assert stored > 0, f"ferry stored none of the {count} replayed messages: {m.text[:2000]}"
     bl.harness.wait_for(lambda: ferry.metric("ferry_records_delivered_total") >= stored, 300,
                         "every stored record delivered")
     time.sleep(1.5)  # the delete after the last delivery is written too

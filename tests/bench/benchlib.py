@@ -30,7 +30,7 @@ sys.path.insert(0, str(SOURCE_DIR / "tests" / "integration"))
 import harness  # noqa: E402  (needs FERRY_BIN_DIR set by run.py before the first import)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-DEVICES_DIR = SOURCE_DIR.parent / "shared" / "data" / "devices"
+DEVICES_DIR = Path(os.environ.get("FERRY_DEVICES_DIR") or SOURCE_DIR.parent / "shared" / "data" / "devices")
 ZIGBEE_ROUTE = {"topic": "zigbee2mqtt/{device}", "time": {"field": "last_seen"}}
 
 

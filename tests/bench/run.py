@@ -72,9 +72,10 @@ def describe(build: Path) -> str:
     def git(*args: str) -> str:
         run = subprocess.run(["git", "-C", str(SOURCE), *args], capture_output=True, text=True)
         return run.stdout.strip()
+    commit = git("rev-parse", "HEAD") or "unknown (not a git checkout)"
     dirty = " (working tree has changes)" if git("status", "--porcelain", "-uno") else ""
     load = Path("/proc/loadavg").read_text().split()[:3]
-    return (f"commit {git('rev-parse', 'HEAD')}{dirty}; build {build}; {os.cpu_count()} CPUs, "
+    return (f"commit {commit}{dirty}; build {build}; {os.cpu_count()} CPUs, "
             f"load {' '.join(load)}; {time.strftime('%Y-%m-%d %H:%M:%S')}")
 
 
