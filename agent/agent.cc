@@ -1,6 +1,8 @@
 #include "agent/agent.h"
 
 #include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "agent/forward/forwarder.h"
@@ -12,6 +14,7 @@
 #include "agent/status/status_render.h"
 #include "agent/status/status_server.h"
 #include "platform/log.h"
+#include "platform/notify.h"
 #include "platform/process.h"
 #include "platform/signals.h"
 
@@ -26,17 +29,164 @@ void ApplyLogSettings(const Config& config) {
                                                      : platform::LogFormat::kText);
 }
 
-// Waits for the forwarder to finish its request; past the grace period, breaks it off.
-void JoinForwarder(std::thread& thread, Uploader& uploader, int64_t grace_ms) {
-  auto done = std::async(std::launch::async, [&] { thread.join(); });
-  if (done.wait_for(std::chrono::milliseconds(grace_ms)) == std::future_status::timeout) {
-    platform::LogWarn("agent", "request in flight past the grace period: breaking it off");
-    uploader.Abort();
+// The parts that run under one config: normalizer, intake, MQTT source, uploader, forwarder,
+// and their two threads. Replaced as a whole on reload.
+class Pipeline {
+ public:
+  Pipeline(std::shared_ptr<const Config> config, storage::Queue& queue, Metrics& metrics,
+           AgentState& state, platform::Clock& clock, std::unique_ptr<Uploader> uploader,
+           const std::vector<std::string>& acks)
+      : config_(std::move(config)),
+        normalizer_(config_->routes),
+        intake_(*config_, normalizer_, queue, metrics),
+        source_(*config_, intake_, metrics, state, clock, acks),
+        uploader_(std::move(uploader)),
+        forwarder_(*config_, queue, *uploader_, metrics, state, clock, random_) {
+    intake_thread_ = std::thread([this] { source_.Run(stop_intake_); });
+    forward_thread_ = std::thread([this] { forwarder_.Run(stop_forward_); });
   }
-  done.wait();
+
+  // Intake first (what it read is committed and acknowledged), then the forwarder, whose
+  // request in flight is broken off after `grace_ms` (its batch stays queued).
+  void Stop(int64_t grace_ms) {
+    stop_intake_ = true;
+    intake_thread_.join();
+    stop_forward_ = true;
+    forwarder_.Wake();
+    auto done = std::async(std::launch::async, [&] { forward_thread_.join(); });
+    if (done.wait_for(std::chrono::milliseconds(grace_ms)) == std::future_status::timeout) {
+      platform::LogWarn("agent", "request in flight past the grace period: breaking it off");
+      uploader_->Abort();
+    }
+    done.wait();
+  }
+
+  const Config& config() const { return *config_; }
+  const Normalizer& normalizer() const { return normalizer_; }
+
+ private:
+  std::shared_ptr<const Config> config_;
+  Normalizer normalizer_;
+  Intake intake_;
+  MqttSource source_;
+  std::unique_ptr<Uploader> uploader_;
+  platform::OsRandom random_;
+  Forwarder forwarder_;
+  std::atomic<bool> stop_intake_{false}, stop_forward_{false};
+  std::thread intake_thread_, forward_thread_;
+};
+
+class Agent {
+ public:
+  Agent(const Config& config, std::string path, storage::Queue& queue)
+      : initial_(config), path_(std::move(path)), queue_(queue) {}
+
+  // Starts the pipeline under `config`. kInvalidArgument when its upstream cannot be used.
+  platform::Status StartPipeline(std::shared_ptr<const Config> config) {
+    auto uploader = Uploader::Create(*config);
+    if (!uploader.ok()) return uploader.status();
+    auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
+    if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
+    ApplyLogSettings(*config);
+    queue_.SetPolicy(config->storage.max_size, config->storage.full_policy == "drop_oldest");
+    pipeline_ = std::make_unique<Pipeline>(std::move(config), queue_, metrics_, state_,
+                                           platform::SystemClock(), std::move(*uploader),
+                                           acks.ok() ? *acks : std::vector<std::string>());
+    return platform::Status::Ok();
+  }
+
+  // Re-reads the config file; keeps everything as it is when the file is not valid.
+  platform::Status Reload() {
+    std::lock_guard<std::mutex> lock(mu_);
+    platform::NotifyServiceManager("RELOADING=1");
+    platform::Status st = ReloadLocked();
+    state_.SetReload(st.ok() ? "ok" : st.message(), platform::SystemClock().WallMillis());
+    platform::NotifyServiceManager("READY=1");
+    return st;
+  }
+
+  platform::Result<ReplayResult> Replay(std::span<const int64_t> ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ReplayDeadLetters(pipeline_->config(), pipeline_->normalizer(), queue_, metrics_, ids);
+  }
+
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
+    pipeline_.reset();
+  }
+
+  Metrics& metrics() { return metrics_; }
+  AgentState& state() { return state_; }
+
+ private:
+  platform::Status ReloadLocked() {
+    auto fresh = LoadConfig(path_);
+    platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
+    if (st.ok()) st = Uploader::Create(*fresh).status();  // an upstream we can use
+    if (!st.ok()) {
+      platform::LogError("agent", "reload: " + path_ + " not applied, keeping the running "
+                                  "config: " + st.message());
+      return st;
+    }
+    for (const std::string& key : KeepRestartOnlySettings(initial_, &*fresh)) {
+      platform::LogWarn("agent", "reload: " + key + " changed; it applies after a restart");
+    }
+    pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
+    pipeline_.reset();
+    st = StartPipeline(std::make_shared<const Config>(std::move(*fresh)));
+    if (st.ok()) platform::LogInfo("agent", "reload: applied " + path_);
+    return st;
+  }
+
+  const Config& initial_;
+  std::string path_;
+  storage::Queue& queue_;
+  Metrics metrics_;
+  AgentState state_;
+  std::mutex mu_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+// Waits for signals; keeps the service manager's watchdog fed while the loops are alive.
+void MainLoop(Agent& agent) {
+  int64_t ping_ms = platform::WatchdogPingIntervalMs();
+  platform::Clock& clock = platform::SystemClock();
+  int64_t next_ping = 0;
+  for (;;) {
+    platform::SignalEvent ev = platform::WaitForSignal(ping_ms > 0 ? 250 : 500);
+    if (ev == platform::SignalEvent::kStop) return;
+    if (ev == platform::SignalEvent::kReload) (void)agent.Reload();
+    int64_t now = clock.MonotonicMillis();
+    if (ping_ms > 0 && now >= next_ping) {
+      bool alive = true;
+      for (auto loop : {AgentState::Loop::kIntake, AgentState::Loop::kForwarder}) {
+        alive = alive && now - agent.state().LastBeat(loop) < kLoopStallMs;
+      }
+      // A stalled loop stops the pings: the service manager restarts the agent.
+      if (alive) platform::NotifyServiceManager("WATCHDOG=1");
+      next_ping = now + ping_ms;
+    }
+  }
 }
 
 }  // namespace
+
+std::vector<std::string> KeepRestartOnlySettings(const Config& old_config, Config* fresh) {
+  std::vector<std::string> changed;
+  auto keep = [&](const char* key, auto& now, const auto& before) {
+    if (now != before) changed.push_back(key);
+    now = before;
+  };
+  keep("/gateway/id", fresh->gateway.id, old_config.gateway.id);
+  keep("/storage/path", fresh->storage.path, old_config.storage.path);
+  keep("/storage/sync", fresh->storage.sync, old_config.storage.sync);
+  keep("/storage/compression_level", fresh->storage.compression_level,
+       old_config.storage.compression_level);
+  keep("/status/listen", fresh->status.listen, old_config.status.listen);
+  keep("/status/token", fresh->status.token, old_config.status.token);
+  return changed;
+}
 
 int RunAgent(const Config& config, const std::string& config_path) {
   ApplyLogSettings(config);
@@ -53,49 +203,31 @@ int RunAgent(const Config& config, const std::string& config_path) {
     platform::LogError("agent", "cannot open the queue: " + queue.status().ToString());
     return 1;
   }
-  Metrics metrics;
-  if (!(*queue)->Stats().quarantined.empty()) metrics.queue_quarantined = 1;
-  AgentState state;
-  auto uploader = Uploader::Create(config);
-  if (!uploader.ok()) {
-    platform::LogError("agent", uploader.status().ToString());
-    return 2;
-  }
-  Normalizer normalizer(config.routes);
-  Intake intake(config, normalizer, **queue, metrics);
-  auto acks = (*queue)->RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
-  if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
-  MqttSource source(config, intake, metrics, state, clock,
-                    acks.ok() ? *acks : std::vector<std::string>());
-  Forwarder forwarder(config, **queue, **uploader, metrics, state, clock, random);
-  StatusServer server(config, **queue, metrics, state, clock,
-                      [&](std::span<const int64_t> ids) {
-                        return ReplayDeadLetters(config, normalizer, **queue, metrics, ids);
-                      });
-  platform::Status st = server.Start();
+  Agent agent(config, config_path, **queue);
+  if (!(*queue)->Stats().quarantined.empty()) agent.metrics().queue_quarantined = 1;
+  agent.state().SetReload("ok", clock.WallMillis());
+  platform::Status st = agent.StartPipeline(std::make_shared<const Config>(config));
   if (!st.ok()) {
     platform::LogError("agent", st.ToString());
+    return 2;
+  }
+  StatusServer server(config, **queue, agent.metrics(), agent.state(), clock,
+                      [&](std::span<const int64_t> ids) { return agent.Replay(ids); },
+                      [&] { return agent.Reload(); });
+  st = server.Start();
+  if (!st.ok()) {
+    platform::LogError("agent", st.ToString());
+    agent.Stop();
     return 1;
   }
   platform::LogInfo("agent", VersionString() + " started: config " + config_path + ", gateway " +
                                  config.gateway.id + ", queue epoch " + (*queue)->epoch() +
                                  ", status on " + config.status.listen);
-  std::atomic<bool> stop_intake{false}, stop_forward{false};
-  std::thread intake_thread([&] { source.Run(stop_intake); });
-  std::thread forward_thread([&] { forwarder.Run(stop_forward); });
-  for (;;) {
-    platform::SignalEvent ev = platform::WaitForSignal(500);
-    if (ev == platform::SignalEvent::kStop) break;
-    if (ev == platform::SignalEvent::kReload) {
-      platform::LogWarn("agent", "SIGHUP: live reload is not supported yet; restart to apply");
-    }
-  }
+  platform::NotifyServiceManager("READY=1\nSTATUS=running");
+  MainLoop(agent);
+  platform::NotifyServiceManager("STOPPING=1");
   platform::LogInfo("agent", "stopping: intake first, then the forwarder");
-  stop_intake = true;
-  intake_thread.join();
-  stop_forward = true;
-  forwarder.Wake();
-  JoinForwarder(forward_thread, **uploader, config.upstream.shutdown_grace_ms);
+  agent.Stop();
   server.Stop();
   platform::LogInfo("agent", "stopped cleanly");
   return 0;

@@ -268,6 +268,12 @@ uint64_t Queue::WalReserve() const {
   return std::clamp<uint64_t>(options_.max_bytes / 8, 256u << 10, 8u << 20);
 }
 
+void Queue::SetPolicy(uint64_t max_bytes, bool drop_oldest) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.max_bytes = max_bytes;
+  options_.drop_oldest = drop_oldest;
+}
+
 bool Queue::HasRoom(std::string* why) {
   std::lock_guard<std::mutex> lock(mu_);
   // Room for at least a group like the last one (or 64 KiB).

@@ -132,6 +132,8 @@ class Queue {
   // False while the queue is at its quota and the policy is to refuse, or the filesystem is
   // nearly full: intake should wait. `why` says which.
   bool HasRoom(std::string* why = nullptr);
+  // Changes the quota and its policy (a config reload).
+  void SetPolicy(uint64_t max_bytes, bool drop_oldest);
   // Drops records older than `max_age_ms`; returns how many. Within one boot ages come from the
   // monotonic clock, so a wall-clock jump neither expires records early nor keeps them late;
   // records from an earlier boot are aged by wall time, unless their stamp predates 2000

@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "       ferry status [--url URL]           show a running agent's state\n"
     "       ferry version                      version, revision, build type, architecture\n"
     "       ferry config-reference             every config key as a Markdown table\n"
+    "       ferry config-schema                the config as a JSON Schema\n"
     "       ferry dead-letters list [--url URL] [--after ID] [--limit N]\n"
     "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
@@ -86,12 +87,21 @@ bool ParseArgs(int argc, char** argv, Args* a) {
   return true;
 }
 
-int CheckConfig(const Args& a) {
+// Loads the config and its secret files; prints the errors and returns false if unusable.
+bool Load(const Args& a, ferry::agent::Config* out) {
   auto config = ferry::agent::LoadConfig(a.config);
-  if (!config.ok()) {
-    fprintf(stderr, "%s\n", config.status().message().c_str());
-    return 2;
+  ferry::platform::Status st = config.ok() ? ferry::agent::ResolveSecrets(&*config) : config.status();
+  if (!st.ok()) {
+    fprintf(stderr, "%s\n", st.message().c_str());
+    return false;
   }
+  *out = std::move(*config);
+  return true;
+}
+
+int CheckConfig(const Args& a) {
+  ferry::agent::Config config;
+  if (!Load(a, &config)) return 2;
   printf("%s: valid\n", a.config.c_str());
   return 0;
 }
@@ -131,12 +141,12 @@ int DeadLetters(Args a) {
 
 int Run(const Args& a) {
   ferry::platform::BlockProcessSignals();
-  auto config = ferry::agent::LoadConfig(a.config);
-  if (!config.ok()) {
-    fprintf(stderr, "ferry: invalid config:\n%s\n", config.status().message().c_str());
+  ferry::agent::Config config;
+  if (!Load(a, &config)) {
+    fprintf(stderr, "ferry: the config above is not valid; `ferry check-config` checks a file\n");
     return 2;
   }
-  return ferry::agent::RunAgent(*config, a.config);
+  return ferry::agent::RunAgent(config, a.config);
 }
 
 }  // namespace
@@ -157,6 +167,10 @@ int main(int argc, char** argv) {
   if (a.command == "dead-letters") return DeadLetters(a);
   if (a.command == "config-reference") {
     fputs(ferry::agent::ConfigReferenceMarkdown().c_str(), stdout);
+    return 0;
+  }
+  if (a.command == "config-schema") {
+    fputs(ferry::agent::ConfigJsonSchema().c_str(), stdout);
     return 0;
   }
   if (a.command == "help") {

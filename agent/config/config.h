@@ -55,6 +55,16 @@ struct Route {
   uint32_t max_fields = 0;                         // 0: no limit
 };
 
+// TLS settings of one connection (the broker, the landing zone).
+struct TlsOptions {
+  bool enabled = false;  // MQTT only: https URLs always use TLS
+  std::string ca_file;
+  std::string ca_dir;
+  std::string cert_file;
+  std::string key_file;
+  bool verify = true;
+};
+
 struct Config {
   struct Gateway {
     std::string id;  // 1-64 of [A-Za-z0-9_-]
@@ -79,6 +89,8 @@ struct Config {
     std::vector<Subscription> subscriptions;
     std::string username;
     std::string password;
+    std::string password_file;
+    TlsOptions tls;
     int64_t reconnect_min_ms = 500;
     int64_t reconnect_max_ms = 30'000;
     uint64_t max_payload = 1ull << 20;  // bytes; larger messages are dead-lettered
@@ -87,6 +99,8 @@ struct Config {
   struct Upstream {
     std::string url;  // http(s)://host[:port]/path
     std::string token;
+    std::string token_file;
+    TlsOptions tls;
     int64_t timeout_ms = 30'000;
     uint32_t batch_max_records = 10'000;
     uint64_t batch_max_bytes = 4ull << 20;  // uncompressed NDJSON bytes per batch
@@ -129,6 +143,11 @@ platform::Result<Config> ParseConfig(std::string_view text);
 // config is kInvalidArgument. Never throws.
 platform::Result<Config> LoadConfig(const std::string& path);
 
+// Reads upstream.token_file and mqtt.password_file into upstream.token and mqtt.password
+// (surrounding white space removed). kInvalidArgument naming the key when a file cannot be read
+// or is empty; both a secret and its file set is an error too.
+platform::Status ResolveSecrets(Config* config);
+
 // Parses "250ms", "30s", "5m", "2h", "7d" into milliseconds; false if malformed.
 // The form is a non-negative integer immediately followed by one of ms, s, m, h, d: no sign,
 // no fraction, no spaces. False (and *ms untouched) for anything else or past INT64_MAX ms.
@@ -167,5 +186,11 @@ std::vector<std::string> ConfigKeyPaths();
 // generated from the same declaration the parser uses: for the README and
 // `ferry config-reference`. Never fails.
 std::string ConfigReferenceMarkdown();
+
+// The config as a JSON Schema (draft 2020-12) document, generated from the same declaration:
+// nested objects, types, enums, integer bounds, defaults, duration and size patterns, and each
+// key's help as its description. Shipped as config/ferry.schema.json (`ferry config-schema`,
+// `make schema`). Never fails.
+std::string ConfigJsonSchema();
 
 }  // namespace ferry::agent

@@ -180,6 +180,23 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default("500ms").Range(10, kHour).Bind(FERRY_FIELD(mqtt.reconnect_min_ms)),
     key("/mqtt/reconnect_max", T::kDuration, "Longest delay between reconnects, >= reconnect_min")
         .Default("30s").Range(10, kDay).Bind(FERRY_FIELD(mqtt.reconnect_max_ms)),
+    key("/mqtt/password_file", T::kString, "File holding the MQTT password (keeps the secret "
+        "out of this file); read at start and reload")
+        .Default("").Bind(FERRY_FIELD(mqtt.password_file)),
+    key("/mqtt/tls/enabled", T::kBool, "Connect to the broker over TLS")
+        .Default(false).Bind(FERRY_FIELD(mqtt.tls.enabled)),
+    key("/mqtt/tls/ca_file", T::kString, "CA certificates (PEM) to verify the broker; empty: "
+        "the system's (/etc/ssl/certs)")
+        .Default("").Bind(FERRY_FIELD(mqtt.tls.ca_file)),
+    key("/mqtt/tls/ca_dir", T::kString, "Directory of CA certificates (c_rehash'ed)")
+        .Default("").Bind(FERRY_FIELD(mqtt.tls.ca_dir)),
+    key("/mqtt/tls/cert_file", T::kString, "Client certificate (PEM) for mutual TLS")
+        .Default("").Bind(FERRY_FIELD(mqtt.tls.cert_file)),
+    key("/mqtt/tls/key_file", T::kString, "Client private key (PEM) for mutual TLS")
+        .Default("").Bind(FERRY_FIELD(mqtt.tls.key_file)),
+    key("/mqtt/tls/verify", T::kBool, "Verify the broker's certificate and host name; turn off "
+        "only for tests")
+        .Default(true).Bind(FERRY_FIELD(mqtt.tls.verify)),
     key("/mqtt/max_payload", T::kSize, "Larger messages are dead-lettered, not stored")
         .Default("1MiB").Range(1, 256 * kMiB).Bind(FERRY_FIELD(mqtt.max_payload)),
 
@@ -188,6 +205,21 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Bind(FERRY_FIELD(upstream.url)),
     key("/upstream/token", T::kString, "Bearer token sent with every request; empty: none")
         .Default("").Bind(FERRY_FIELD(upstream.token)),
+    key("/upstream/token_file", T::kString, "File holding the bearer token (keeps the secret out "
+        "of this file); read at start and reload")
+        .Default("").Bind(FERRY_FIELD(upstream.token_file)),
+    key("/upstream/tls/ca_file", T::kString, "CA certificates (PEM) to verify an https landing "
+        "zone; empty: the system's")
+        .Default("").Bind(FERRY_FIELD(upstream.tls.ca_file)),
+    key("/upstream/tls/ca_dir", T::kString, "Directory of CA certificates (c_rehash'ed)")
+        .Default("").Bind(FERRY_FIELD(upstream.tls.ca_dir)),
+    key("/upstream/tls/cert_file", T::kString, "Client certificate (PEM) for mutual TLS")
+        .Default("").Bind(FERRY_FIELD(upstream.tls.cert_file)),
+    key("/upstream/tls/key_file", T::kString, "Client private key (PEM) for mutual TLS")
+        .Default("").Bind(FERRY_FIELD(upstream.tls.key_file)),
+    key("/upstream/tls/verify", T::kBool, "Verify the landing zone's certificate and host name; "
+        "turn off only for tests")
+        .Default(true).Bind(FERRY_FIELD(upstream.tls.verify)),
     key("/upstream/timeout", T::kDuration, "Time limit of one upload request")
         .Default("30s").Range(kSecond, 10 * kMinute).Bind(FERRY_FIELD(upstream.timeout_ms)),
     key("/upstream/batch/max_records", T::kInt, "Records per batch at most")

@@ -36,9 +36,18 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
                        std::to_string(url.port);
   std::unique_ptr<Uploader> u(new Uploader(config, url.path));
   u->origin_ = origin;
-  u->client_ = std::make_unique<httplib::Client>(origin);
+  const TlsOptions& tls = config.upstream.tls;
+  u->client_ = std::make_unique<httplib::Client>(origin, tls.cert_file, tls.key_file);
   if (!u->client_->is_valid()) {
-    return platform::Status::InvalidArgument("upstream.url: cannot use " + origin);
+    return platform::Status::InvalidArgument(
+        "upstream: cannot set up a client for " + origin +
+        (tls.cert_file.empty() ? "" : " (check upstream.tls.cert_file and key_file)"));
+  }
+  if (url.scheme == "https") {
+    if (!tls.ca_file.empty() || !tls.ca_dir.empty()) {
+      u->client_->set_ca_cert_path(tls.ca_file, tls.ca_dir);
+    }
+    u->client_->enable_server_certificate_verification(tls.verify);
   }
   auto timeout_s = static_cast<time_t>(config.upstream.timeout_ms / 1000);
   auto timeout_us = static_cast<time_t>((config.upstream.timeout_ms % 1000) * 1000);

@@ -101,6 +101,29 @@ void MqttSource::OnMessage(const mosquitto_message* msg) {
   m.qos = msg->qos;
 }
 
+// TLS to the broker (mqtt.tls): CA, client certificate for mutual TLS, verification.
+bool MqttSource::ConfigureTls() {
+  const TlsOptions& tls = config_.mqtt.tls;
+  if (!tls.enabled) return true;
+  const char* ca_file = tls.ca_file.empty() ? nullptr : tls.ca_file.c_str();
+  const char* ca_dir = tls.ca_dir.empty() ? nullptr : tls.ca_dir.c_str();
+  if (!ca_file && !ca_dir) ca_dir = "/etc/ssl/certs";
+  int rc = mosquitto_tls_set(mosq_, ca_file, ca_dir,
+                             tls.cert_file.empty() ? nullptr : tls.cert_file.c_str(),
+                             tls.key_file.empty() ? nullptr : tls.key_file.c_str(), nullptr);
+  if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq_, !tls.verify);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    std::string why = std::string("mqtt.tls: ") + mosquitto_strerror(rc) +
+                      " (check ca_file, ca_dir, cert_file and key_file)";
+    state_.SetIntake("connecting: " + why);
+    state_.SetLastError(why, clock_.WallMillis());
+    mosquitto_destroy(mosq_);
+    mosq_ = nullptr;
+    return false;
+  }
+  return true;
+}
+
 bool MqttSource::Connect() {
   if (!mosq_) {
     mosq_ = mosquitto_new(config_.mqtt.client_id.c_str(), /*clean_session=*/false, this);
@@ -113,6 +136,7 @@ bool MqttSource::Connect() {
     mosquitto_connect_callback_set(mosq_, OnConnectThunk);
     mosquitto_disconnect_callback_set(mosq_, OnDisconnectThunk);
     mosquitto_message_callback_set(mosq_, OnMessageThunk);
+    if (!ConfigureTls()) return false;
     if (!config_.mqtt.username.empty()) {
       mosquitto_username_pw_set(mosq_, config_.mqtt.username.c_str(),
                                 config_.mqtt.password.empty() ? nullptr

@@ -40,6 +40,7 @@ class MqttSource {
 
  private:
   bool Connect();
+  bool ConfigureTls();
   void Disconnect(const std::string& why, bool keep_unacked);
   bool ReadAvailable();
   bool FlushPending();

@@ -44,6 +44,22 @@ uint32_t AgentState::ConsecutiveFailures() const {
   return failures_;
 }
 
+void AgentState::SetReload(std::string outcome, int64_t wall_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reload_ = std::move(outcome);
+  reload_ms_ = wall_ms;
+}
+
+std::string AgentState::Reload() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reload_;
+}
+
+int64_t AgentState::ReloadWallMs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reload_ms_;
+}
+
 void AgentState::SetLastError(std::string error, int64_t wall_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   last_error_ = std::move(error);

@@ -26,6 +26,10 @@ class AgentState {
   void SetBreaker(std::string state, uint32_t consecutive_failures);
   std::string Breaker() const;
   uint32_t ConsecutiveFailures() const;
+  // The outcome of the last config (re)load: "ok" or why the file was not applied.
+  void SetReload(std::string outcome, int64_t wall_ms);
+  std::string Reload() const;
+  int64_t ReloadWallMs() const;
   void SetLastError(std::string error, int64_t wall_ms);
   std::string LastError() const;
   int64_t LastErrorWallMs() const;
@@ -37,6 +41,8 @@ class AgentState {
   std::string upstream_ = "idle";
   int64_t next_attempt_ms_ = 0;
   std::string breaker_ = "closed";
+  std::string reload_ = "ok";
+  int64_t reload_ms_ = 0;
   uint32_t failures_ = 0;
   std::string last_error_;
   int64_t last_error_ms_ = 0;

@@ -80,6 +80,8 @@ StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
   s.upstream_state = state.Upstream();
   s.next_attempt_wall_ms = state.NextAttemptWallMs();
   s.breaker_state = state.Breaker();
+  s.reload = state.Reload();
+  s.reload_wall_ms = state.ReloadWallMs();
   s.consecutive_failures = state.ConsecutiveFailures();
   s.last_error = state.LastError();
   s.last_error_wall_ms = state.LastErrorWallMs();
@@ -110,6 +112,7 @@ nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
                    {"next_attempt", Stamp(s.next_attempt_wall_ms)},
                    {"breaker", s.breaker_state},
                    {"consecutive_failures", s.consecutive_failures}};
+  j["config"] = {{"last_load", s.reload}, {"loaded_at", Stamp(s.reload_wall_ms)}};
   j["last_error"] = s.last_error;
   j["last_error_at"] = Stamp(s.last_error_wall_ms);
   j["counters"] = {{"records_received", m.records_received.Total()},

@@ -22,6 +22,8 @@ struct StatusSnapshot {
   std::string upstream_state;
   int64_t next_attempt_wall_ms = 0;
   std::string breaker_state;
+  std::string reload;
+  int64_t reload_wall_ms = 0;
   uint32_t consecutive_failures = 0;
   std::string last_error;
   int64_t last_error_wall_ms = 0;

@@ -10,13 +10,15 @@ namespace ferry::agent {
 using platform::Status;
 
 StatusServer::StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics,
-                           AgentState& state, platform::Clock& clock, ReplayFn replay)
+                           AgentState& state, platform::Clock& clock, ReplayFn replay,
+                           ReloadFn reload)
     : config_(config),
       queue_(queue),
       metrics_(metrics),
       state_(state),
       clock_(clock),
       replay_(std::move(replay)),
+      reload_(std::move(reload)),
       started_mono_ms_(clock.MonotonicMillis()),
       server_(std::make_unique<httplib::Server>()) {}
 
@@ -104,6 +106,20 @@ void StatusServer::ReplayRoute() {
 
 void StatusServer::Routes() {
   ReplayRoute();
+  server_->Post("/reload", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string why;
+    if (!MayChange(req.get_header_value("Authorization"), &why)) {
+      res.status = 403;
+      res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
+      return;
+    }
+    platform::Status st = reload_();
+    res.status = st.ok() ? 200 : (st.code() == platform::Code::kInvalidArgument ? 400 : 500);
+    nlohmann::json out = st.ok() ? nlohmann::json{{"reloaded", true}}
+                                 : nlohmann::json{{"reloaded", false}, {"error", st.message()}};
+    res.set_content(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                    "application/json");
+  });
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     std::string why;
     bool ok = Healthy(&why);

@@ -1,5 +1,5 @@
 // The local HTTP status server (agent-contract.md, "Local HTTP status"): /healthz, /readyz,
-// /status, /metrics, GET /dead-letters and POST /dead-letters/replay. Endpoints that change
+// /status, /metrics, GET /dead-letters, POST /dead-letters/replay and POST /reload. Endpoints that change
 // anything require `Authorization: Bearer <status.token>` when the server listens beyond
 // loopback. Serves from its own small thread pool; reads the
 // shared state only through thread-safe accessors.
@@ -32,10 +32,13 @@ inline constexpr int64_t kLoopStallMs = 60'000;
 // Replays dead letters (all when `ids` is empty); see agent/intake/replay.h.
 using ReplayFn = std::function<platform::Result<ReplayResult>(std::span<const int64_t> ids)>;
 
+// Re-reads the config file (POST /reload); see agent/agent.h.
+using ReloadFn = std::function<platform::Status()>;
+
 class StatusServer {
  public:
   StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics, AgentState& state,
-               platform::Clock& clock, ReplayFn replay);
+               platform::Clock& clock, ReplayFn replay, ReloadFn reload);
   ~StatusServer();
 
   // Binds status.listen and starts serving. kInvalidArgument for a malformed address,
@@ -57,6 +60,7 @@ class StatusServer {
   AgentState& state_;
   platform::Clock& clock_;
   ReplayFn replay_;
+  ReloadFn reload_;
   int64_t started_mono_ms_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

@@ -19,7 +19,7 @@ namespace {
 
 std::unique_ptr<Queue> OpenQueue(const std::string& path, platform::Clock& clock) {
   platform::FixedRandom random(42);
-  auto q = Queue::Open({path, 64ull << 20, false, 3}, clock, random);
+  auto q = Queue::Open({path, 64ull << 20, false, 3, false, "boot-a"}, clock, random);
   REQUIRE_MESSAGE(q.ok(), q.status().ToString());
   return std::move(*q);
 }
