@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <climits>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -46,13 +47,28 @@ bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
 std::string FormatRfc3339Millis(int64_t unix_ms) {
   int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
   int ms = static_cast<int>(unix_ms - secs * 1000);
-  time_t t = static_cast<time_t>(secs);
-  tm utc{};
-  gmtime_r(&t, &utc);
-  char buf[40];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-           utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
-  return buf;
+  // Records arrive in bursts within the same second: format the date part once per second.
+  // Two slots, since a record carries two times (event and receipt) that often differ.
+  thread_local int64_t cached_secs[2] = {INT64_MIN, INT64_MIN};
+  thread_local char cached[2][24];
+  thread_local int next_slot = 0;
+  int slot = secs == cached_secs[0] ? 0 : (secs == cached_secs[1] ? 1 : -1);
+  if (slot < 0) {
+    slot = next_slot;
+    next_slot ^= 1;
+    time_t t = static_cast<time_t>(secs);
+    tm utc{};
+    gmtime_r(&t, &utc);
+    snprintf(cached[slot], sizeof cached[slot], "%04d-%02d-%02dT%02d:%02d:%02d",
+             utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+             utc.tm_sec);
+    cached_secs[slot] = secs;
+  }
+  std::string out(cached[slot]);
+  char frac[6] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10), 'Z', '\0'};
+  out.append(frac, 5);
+  return out;
 }
 
 void Log(LogLevel level, std::string_view component, std::string_view message) {

@@ -33,9 +33,12 @@ Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
 }
 
 // Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits.
+// It ends on a block boundary whenever it can, so whole stored blocks go on the wire unchanged;
+// only a first block larger than the limits is cut.
 Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const BatchLimits& limits) {
+  using Range = std::optional<std::pair<uint64_t, uint64_t>>;
   uint64_t start = c_.batched_through + 1;
-  if (start >= c_.next_seq) return std::optional<std::pair<uint64_t, uint64_t>>();
+  if (start >= c_.next_seq) return Range();
   Stmt& s = stmts_->blocks_from;
   s.Bind(1, static_cast<int64_t>(start));
   uint64_t end = start - 1, records = 0, raw = 0;
@@ -52,23 +55,28 @@ Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const Batc
     uint64_t block_records = static_cast<uint64_t>(s.Int(1) - s.Int(0) + 1);
     uint64_t per_record = std::max<uint64_t>(1, static_cast<uint64_t>(s.Int(2)) / block_records);
     uint64_t take = bl - bf + 1;
-    take = std::min<uint64_t>(take, limits.max_records - records);
-    if (raw + take * per_record > limits.max_raw_bytes) {
-      uint64_t fit = (limits.max_raw_bytes - std::min(raw, limits.max_raw_bytes)) / per_record;
-      take = std::max<uint64_t>(records == 0 ? 1 : 0, std::min(take, fit));
+    bool fits = records + take <= limits.max_records &&
+                raw + take * per_record <= limits.max_raw_bytes;
+    if (!fits && records > 0) {
+      full = true;  // end the batch at the previous block's end
+      break;
+    }
+    if (!fits) {  // a first block larger than a batch: cut it
+      take = std::min<uint64_t>(take, limits.max_records);
+      take = std::max<uint64_t>(1, std::min(take, limits.max_raw_bytes / per_record));
       full = true;
     }
     end = bf + take - 1;
     records += take;
     raw += take * per_record;
-    if (records >= limits.max_records) full = true;
-    if (full || take == 0) break;
+    if (full || records >= limits.max_records) {
+      full = true;
+      break;
+    }
   }
   s.Reset();
-  if (records == 0 || (!full && !limits.allow_partial)) {
-    return std::optional<std::pair<uint64_t, uint64_t>>();
-  }
-  return std::optional<std::pair<uint64_t, uint64_t>>(std::make_pair(start, end));
+  if (records == 0 || (!full && !limits.allow_partial)) return Range();
+  return Range(std::make_pair(start, end));
 }
 
 Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace ferry::storage {
 
 using platform::Status;
@@ -9,6 +11,10 @@ using platform::Status;
 struct ZstdCodec::Contexts {
   ZSTD_CCtx* c = ZSTD_createCCtx();
   ZSTD_DCtx* d = ZSTD_createDCtx();
+  // Worst-case output space for one frame, reused: growing a std::string to the bound would
+  // zero-fill megabytes on every call.
+  std::unique_ptr<char[]> scratch;
+  size_t scratch_size = 0;
 };
 
 ZstdCodec::ZstdCodec() : ctx_(new Contexts) {}
@@ -20,19 +26,35 @@ ZstdCodec::~ZstdCodec() {
 }
 
 Status ZstdCodec::Compress(std::string_view input, int level, std::string& out) {
-  size_t old = out.size();
-  out.resize(old + ZSTD_compressBound(input.size()));
-  ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
-  size_t n = ZSTD_compress2(ctx_->c, out.data() + old, out.size() - old, input.data(), input.size());
-  if (ZSTD_isError(n)) {
-    out.resize(old);
-    return Status::Internal(std::string("zstd compress: ") + ZSTD_getErrorName(n));
+  size_t bound = ZSTD_compressBound(input.size());
+  if (ctx_->scratch_size < bound) {
+    ctx_->scratch.reset(new char[bound]);
+    ctx_->scratch_size = bound;
   }
-  out.resize(old + n);
+  ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
+  size_t n = ZSTD_compress2(ctx_->c, ctx_->scratch.get(), bound, input.data(), input.size());
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd compress: ") + ZSTD_getErrorName(n));
+  out.append(ctx_->scratch.get(), n);
   return Status::Ok();
 }
 
 Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::string& out) {
+  // A single frame written by Compress carries its size: decompress in one call into exact space.
+  bool single = ZSTD_findFrameCompressedSize(input.data(), input.size()) == input.size();
+  unsigned long long known =
+      single ? ZSTD_getFrameContentSize(input.data(), input.size()) : ZSTD_CONTENTSIZE_UNKNOWN;
+  if (known != ZSTD_CONTENTSIZE_UNKNOWN && known != ZSTD_CONTENTSIZE_ERROR) {
+    if (known > max_bytes) return Status::Corruption("zstd: content over size limit");
+    size_t old = out.size();
+    out.resize(old + known);
+    size_t n = ZSTD_decompressDCtx(ctx_->d, out.data() + old, known, input.data(), input.size());
+    if (ZSTD_isError(n) || n != known) {
+      out.resize(old);
+      return Status::Corruption(std::string("zstd: ") +
+                                (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch"));
+    }
+    return Status::Ok();
+  }
   ZSTD_DCtx_reset(ctx_->d, ZSTD_reset_session_only);
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   size_t start = out.size();

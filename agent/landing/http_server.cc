@@ -48,6 +48,9 @@ HttpServer::HttpServer(const Receiver& receiver, uint64_t max_body)
   s.set_read_timeout(30, 0);  // a large body over a slow uplink
   s.set_write_timeout(30, 0);
   s.set_keep_alive_max_count(1000);
+  // Headers and body go out in two writes: without it, Nagle's algorithm and the client's
+  // delayed ACK hold the body back ~40 ms per request.
+  s.set_tcp_nodelay(true);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     ToResponse(receiver_.Handle(ToRequest(req)), res);
   };

@@ -78,24 +78,41 @@ TEST_CASE("a batch holds the oldest records up to the record limit and ack remov
   auto q = OpenQueue(dir.File("q.db"), clock);
   AppendRecords(*q, 5);
   AppendRecords(*q, 5);
-  auto b = q->NextBatch({7, 1 << 20, true});
+  AppendRecords(*q, 5);
+  auto b = q->NextBatch({12, 1 << 20, true});
   REQUIRE(b.ok());
   REQUIRE(b->has_value());
   CHECK((*b)->first_seq == 1);
-  CHECK((*b)->last_seq == 7);
-  CHECK(Body(**b) == Lines(1, 7));
-  REQUIRE(q->Ack(1, 7).ok());
-  CHECK(q->Stats().records == 3);
+  CHECK((*b)->last_seq == 10);  // ends on a stored block's end rather than cutting the third
+  CHECK(Body(**b) == Lines(1, 10));
+  REQUIRE(q->Ack(1, 10).ok());
+  CHECK(q->Stats().records == 5);
   auto next = q->NextBatch({100, 1 << 20, true});
   REQUIRE(next.ok());
   REQUIRE(next->has_value());
-  CHECK((*next)->first_seq == 8);
-  CHECK(Body(**next) == Lines(8, 10));
-  REQUIRE(q->Ack(8, 10).ok());
+  CHECK((*next)->first_seq == 11);
+  CHECK(Body(**next) == Lines(11, 15));
+  REQUIRE(q->Ack(11, 15).ok());
   CHECK(q->Stats().records == 0);
   auto none = q->NextBatch({100, 1 << 20, true});
   REQUIRE(none.ok());
   CHECK(!none->has_value());
+}
+
+TEST_CASE("a stored block larger than a batch is cut at the record limit") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendRecords(*q, 10);
+  auto b = q->NextBatch({7, 1 << 20, true});
+  REQUIRE(b->has_value());
+  CHECK((*b)->last_seq == 7);
+  CHECK(Body(**b) == Lines(1, 7));
+  REQUIRE(q->Ack(1, 7).ok());
+  auto rest = q->NextBatch({7, 1 << 20, true});
+  CHECK((*rest)->first_seq == 8);
+  CHECK((*rest)->last_seq == 10);
+  CHECK(Body(**rest) == Lines(8, 10));
 }
 
 TEST_CASE("a partial batch waits until partial batches are allowed") {
@@ -338,9 +355,8 @@ TEST_CASE("drop_oldest never leaves a formed batch with fewer records under its 
   testing::TempDir dir;
   platform::FakeClock clock;
   auto q = OpenWith(dir.File("q.db"), clock, 2u << 20, true);
-  REQUIRE(AppendNoise(*q, 100, 1, clock).ok());
-  REQUIRE(AppendNoise(*q, 100, 2, clock).ok());
-  auto b = q->NextBatch({150, 1ull << 30, true});  // ends inside the second block
+  REQUIRE(AppendNoise(*q, 200, 1, clock).ok());
+  auto b = q->NextBatch({150, 1ull << 30, true});  // ends inside the block
   REQUIRE((*b)->last_seq == 150);
   uint64_t dropped = 0;
   for (int i = 0; i < 200 && dropped == 0; ++i) {
@@ -348,7 +364,7 @@ TEST_CASE("drop_oldest never leaves a formed batch with fewer records under its 
     REQUIRE(r.ok());
     dropped += r->dropped;
   }
-  // The whole batch 1-150 went, not just the first block; the next batch starts after it.
+  // The whole batch 1-150 went with its block; the next batch starts after it.
   CHECK(dropped >= 150);
   auto next = q->NextBatch({1, 1ull << 30, true});
   CHECK((*next)->first_seq > 150);
