@@ -76,6 +76,7 @@ struct Config {
     uint64_t max_size = 256ull << 20;    // bytes on disk, database and WAL together
     std::string sync = "full";           // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 4096;  // records per group commit at most
+    int64_t commit_interval_ms = 100;    // longest wait to gather a group at low rates
     int compression_level = 3;           // zstd level of stored blocks, 1-19
     std::string full_policy = "block";   // block | drop_oldest
     int64_t max_age_ms = 0;              // 0: records never expire
@@ -103,7 +104,7 @@ struct Config {
     TlsOptions tls;
     int64_t timeout_ms = 30'000;
     uint32_t batch_max_records = 10'000;
-    uint64_t batch_max_bytes = 4ull << 20;  // uncompressed NDJSON bytes per batch
+    uint64_t batch_max_bytes = 1ull << 20;  // uncompressed NDJSON bytes per batch
     int64_t batch_linger_ms = 1'000;        // wait at most this long to fill a batch
     int compression_level = 3;              // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;

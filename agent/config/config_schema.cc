@@ -151,6 +151,9 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/sync", T::kEnum, "full: fsync each commit before PUBACK; normal: WAL only, "
         "faster, the last commits may be lost on power loss")
         .Default("full").OneOf({"full", "normal"}).Bind(FERRY_FIELD(storage.sync)),
+    key("/storage/commit_interval", T::kDuration, "At low message rates, wait up to this long "
+        "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
+        .Default("100ms").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
     key("/storage/commit_max_records", T::kInt, "Records per group commit at most")
         .Default(4096).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
     key("/storage/compression_level", T::kInt, "zstd level of stored blocks")
@@ -225,7 +228,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/upstream/batch/max_records", T::kInt, "Records per batch at most")
         .Default(10'000).Range(1, 1'000'000).Bind(FERRY_FIELD(upstream.batch_max_records)),
     key("/upstream/batch/max_bytes", T::kSize, "Uncompressed NDJSON bytes per batch at most")
-        .Default("4MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
+        .Default("1MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
     key("/upstream/batch/linger", T::kDuration, "Longest wait to fill a batch before sending it")
         .Default("1s").Range(0, kHour).Bind(FERRY_FIELD(upstream.batch_linger_ms)),
     key("/upstream/compression_level", T::kInt, "zstd level of request bodies; 0: uncompressed")

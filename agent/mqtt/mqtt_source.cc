@@ -75,6 +75,20 @@ void MqttSource::OnConnect(int rc) {
                                 config_.mqtt.client_id);
 }
 
+// Whether the group read so far should be committed now. At a low rate, waiting up to
+// storage.commit_interval gathers messages into one commit (one page written to flash instead of
+// one per message). A QoS 1 group never waits once it holds as many messages as the broker was
+// seen to send before waiting for PUBACKs (its in-flight window), so throughput does not suffer.
+bool MqttSource::CommitDue() {
+  if (pending_count_ >= config_.storage.commit_max_records) return true;
+  if (qos1_pending_ > 0 && learned_window_ > 0 && qos1_pending_ >= learned_window_) return true;
+  if (clock_.MonotonicMillis() < commit_due_ms_) return false;
+  // The interval ran out: if QoS 1 messages were waiting, the broker may have stopped at its
+  // window; next time commit as soon as that many are here.
+  learned_window_ = std::max(learned_window_, qos1_pending_);
+  return true;
+}
+
 void MqttSource::OnMessage(const mosquitto_message* msg) {
   std::string_view topic = msg->topic ? msg->topic : "";
   size_t len = msg->payloadlen > 0 ? static_cast<size_t>(msg->payloadlen) : 0;
@@ -86,6 +100,11 @@ void MqttSource::OnMessage(const mosquitto_message* msg) {
       return;
     }
   }
+  if (pending_count_ == 0) {
+    commit_due_ms_ = clock_.MonotonicMillis() + config_.storage.commit_interval_ms;
+    qos1_pending_ = 0;
+  }
+  if (msg->qos == 1) ++qos1_pending_;
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   ReceivedMessage& m = pending_[pending_count_++];
   m.topic.assign(topic);
@@ -198,6 +217,7 @@ bool MqttSource::ReadAvailable() {
 
 bool MqttSource::FlushPending() {
   platform::Status st = intake_.Store({pending_.data(), pending_count_});
+  qos1_pending_ = 0;
   if (st.ok()) {
     for (size_t i = 0; i < pending_count_; ++i) {
       if (pending_[i].qos == 1) redelivery_.Remember(pending_[i].mid, pending_[i].hash);
@@ -255,12 +275,18 @@ void MqttSource::Run(const std::atomic<bool>& stop) {
         continue;
       }
     }
-    platform::Result<platform::FdReady> ready =
-        platform::WaitFd(mosquitto_socket(mosq_), mosquitto_want_write(mosq_), kPollMs);
+    // While a group waits for its commit, its PUBACKs must stay queued: poll for reading only.
+    bool holding = pending_count_ > 0;
+    int timeout = holding ? static_cast<int>(std::clamp<int64_t>(
+                                commit_due_ms_ - clock_.MonotonicMillis(), 0, kPollMs))
+                          : kPollMs;
+    platform::Result<platform::FdReady> ready = platform::WaitFd(
+        mosquitto_socket(mosq_), !holding && mosquitto_want_write(mosq_), timeout);
     if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) {
       WaitBeforeReconnect(stop);
       continue;
     }
+    if (pending_count_ > 0 && !CommitDue()) continue;
     if (pending_count_ > 0 && !FlushPending()) {
       Disconnect("intake paused: messages could not be stored", false);
       WaitBeforeReconnect(stop);

@@ -44,6 +44,7 @@ class MqttSource {
   void Disconnect(const std::string& why, bool keep_unacked);
   bool ReadAvailable();
   bool FlushPending();
+  bool CommitDue();
   void WaitBeforeReconnect(const std::atomic<bool>& stop);
   void PauseUntilRoom(const std::string& why, const std::atomic<bool>& stop);
   void OnMessage(const mosquitto_message* msg);
@@ -63,6 +64,9 @@ class MqttSource {
   RedeliveryFilter redelivery_;
   std::vector<ReceivedMessage> pending_;
   size_t pending_count_ = 0;  // pending_ is reused: only the first pending_count_ are live
+  size_t qos1_pending_ = 0;
+  size_t learned_window_ = 0;   // QoS 1 messages the broker sends before it waits for PUBACKs
+  int64_t commit_due_ms_ = 0;   // monotonic: when the pending group must be committed
 };
 
 }  // namespace ferry::agent
