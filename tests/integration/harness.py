@@ -912,6 +912,31 @@ class Session:
     def ferry(self, broker: Broker | None, landing: Landing | None, **kwargs) -> Ferry:
         return Ferry(self, broker, landing, **kwargs)
 
+    def pin_binaries(self) -> None:
+        """Copies ferry and ferry-landing into the session's directory and starts the copies
+        from now on, so a rebuild of the build directory during a long test (other work on the
+        same tree) neither breaks a restart halfway through writing the file nor mixes two
+        versions in one run. A copy is used only once it runs (`version` / `--help`)."""
+        global FERRY_BIN, LANDING_BIN
+        pinned = {}
+        for name, src, check in (("ferry", FERRY_BIN, ["version"]),
+                                 ("ferry-landing", LANDING_BIN, ["--help"])):
+            dst = self.path("bin", name)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            for attempt in range(60):
+                try:
+                    shutil.copy2(require(src, name), dst)
+                    run = subprocess.run([str(dst), *check], capture_output=True, timeout=10)
+                    if run.returncode == 0:
+                        break
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+                time.sleep(1)  # being rebuilt: wait for the linker to finish
+            else:
+                raise AssertionError(f"{src} does not run (is it being rebuilt?)")
+            pinned[name] = dst
+        FERRY_BIN, LANDING_BIN = pinned["ferry"], pinned["ferry-landing"]
+
     def close(self, ok: bool) -> None:
         for p in self.processes:
             p.kill()

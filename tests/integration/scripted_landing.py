@@ -31,6 +31,7 @@ import email.utils
 import http.server
 import json
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -55,7 +56,8 @@ class Response:
     status   HTTP status; a 2xx stores the batch (or is replaced by the forward target's answer)
     headers  extra response headers, e.g. {"Retry-After": "2"}
     body     response body; default: a small JSON object naming the outcome
-    delay    seconds to wait before deciding/storing (a slow landing zone)
+    delay    seconds to wait before storing (a slow landing zone); a client that hung up
+             meanwhile gets nothing stored
     after    seconds to wait after storing, before answering (a slow acknowledgement)
     drop     close the connection without any answer (after `delay`); nothing is stored
     """
@@ -176,6 +178,15 @@ def parse_body(post: Post, raw: bytes) -> None:
             post.violations.append(f"line {n} is not an object with an id")
             continue
         post.records.append(record)
+
+
+def client_gone(handler: http.server.BaseHTTPRequestHandler) -> bool:
+    """True when the client closed its connection (a slow landing then does not store)."""
+    try:
+        readable, _, _ = select.select([handler.connection], [], [], 0)
+        return bool(readable) and handler.connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 class ScriptedLanding:
@@ -393,8 +404,9 @@ class ScriptedLanding:
         self.log(f"POST #{post.index} {post.key} ({len(post.records)} records): {post.planned}")
 
         post.phase = "delaying"
-        if not self._wait(resp.delay) or resp.drop:
-            post.outcome = "dropped" if resp.drop else "landing stopped"
+        if not self._wait(resp.delay) or resp.drop or (resp.delay and client_gone(handler)):
+            post.outcome = ("dropped" if resp.drop else "landing stopped"
+                            if self._stopping.is_set() else "client gone before it was stored")
             post.phase = "done"
             handler.close_connection = True
             self.log(f"POST #{post.index} {post.key}: {post.outcome}")
