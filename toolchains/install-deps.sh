@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev
-  nlohmann-json3-dev doctest-dev
+  nlohmann-json3-dev doctest-dev libsimdjson-dev
   libhowardhinnant-date-dev tzdata
   mosquitto zstd python3 curl ca-certificates
 )

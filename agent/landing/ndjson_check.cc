@@ -3,6 +3,10 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#ifdef FERRY_HAVE_SIMDJSON
+#include <simdjson.h>
+#endif
+
 namespace ferry::landing {
 namespace {
 
@@ -77,9 +81,35 @@ class LineChecker {
   std::string syntax_error_;
 };
 
+#ifdef FERRY_HAVE_SIMDJSON
+// simdjson validates the whole line (syntax, UTF-8, depth) like nlohmann's parser does, at a
+// fraction of the cost; the parser is per thread and reuses its buffers.
+std::string CheckLineSimd(const char* begin, const char* end) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  auto error = parser.parse(begin, static_cast<size_t>(end - begin), true).get(root);
+  if (error) return std::string("not valid JSON: ") + simdjson::error_message(error);
+  if (!root.is_object()) return "not a JSON object";
+  // A repeated "id" is judged by its last value, as nlohmann's parser would.
+  bool found = false, is_string = false;
+  for (auto field : root.get_object()) {
+    if (field.key == "id") {
+      found = true;
+      is_string = field.value.is_string();
+    }
+  }
+  if (!found) return "no id field";
+  if (!is_string) return "id is not a string";
+  return "";
+}
+#endif
+
 // "" if the line is acceptable, else the reason.
 std::string CheckLine(const char* begin, const char* end) {
   if (begin == end) return "blank line";
+#ifdef FERRY_HAVE_SIMDJSON
+  return CheckLineSimd(begin, end);
+#endif
   LineChecker checker;
   // Parses straight from the body's bytes: no copy of the line.
   bool parsed = json::sax_parse(begin, end, &checker);
