@@ -97,7 +97,7 @@ bool FieldPath::Erase(json& root) const {
   return false;
 }
 
-bool FieldPath::Set(json& root, json value) const {
+bool FieldPath::Set(json& root, json&& value) const {
   if (steps_.empty()) return false;
   // Check first, so that a failing Set leaves no half-made objects behind.
   const json* cur = &root;

@@ -29,10 +29,10 @@ class FieldPath {
   // Removes the value at the path from its object or array; false if there was none.
   bool Erase(nlohmann::json& root) const;
 
-  // Stores `value` at the path, creating objects for missing steps (and replacing a null on
-  // the way by an object). False, with `root` unchanged, when a step on the way is a
-  // scalar, an array indexed by a non-number or out of range, or the path is empty.
-  bool Set(nlohmann::json& root, nlohmann::json value) const;
+  // Moves `value` to the path, creating objects for missing steps (and replacing a null on
+  // the way by an object). False, with `root` and `value` unchanged, when a step on the way
+  // is a scalar, an array indexed by a non-number or out of range, or the path is empty.
+  bool Set(nlohmann::json& root, nlohmann::json&& value) const;
 
  private:
   struct Step {
