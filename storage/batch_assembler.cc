@@ -33,8 +33,9 @@ bool BatchAssembler::CanSendAsStored(const BatchPlan& plan) const {
   return plan.blocks.size() == 1 || total / plan.blocks.size() >= kMinStoredBlockBytes;
 }
 
-Status BatchAssembler::Lines(const BatchPlan& plan, std::string* ndjson, uint32_t* records) {
-  ndjson->clear();
+// Calls `sink` with runs of consecutive lines of the batch, one stored block at a time.
+template <typename Sink>
+Status BatchAssembler::ForEachRun(const BatchPlan& plan, uint32_t* records, Sink sink) {
   *records = 0;
   auto removed = plan.removed.begin();
   for (const auto& b : plan.blocks) {
@@ -42,6 +43,8 @@ Status BatchAssembler::Lines(const BatchPlan& plan, std::string* ndjson, uint32_
     Status st = codec_->Decompress(b.data, kMaxBlockBytes, block_);
     if (!st.ok()) return st.WithContext("block " + std::to_string(b.first_seq));
     std::string_view rest = block_;
+    const char* run = nullptr;  // start of the current run of lines to keep
+    size_t run_len = 0;
     for (uint64_t seq = b.first_seq; seq <= b.last_seq; ++seq) {
       size_t nl = rest.find('\n');
       if (nl == std::string_view::npos) {
@@ -50,14 +53,29 @@ Status BatchAssembler::Lines(const BatchPlan& plan, std::string* ndjson, uint32_
       }
       std::string_view line = rest.substr(0, nl + 1);
       rest.remove_prefix(nl + 1);
-      if (seq < plan.first_seq || seq > plan.last_seq) continue;
       while (removed != plan.removed.end() && *removed < seq) ++removed;
-      if (removed != plan.removed.end() && *removed == seq) continue;
-      ndjson->append(line);
-      ++*records;
+      bool keep = seq >= plan.first_seq && seq <= plan.last_seq &&
+                  !(removed != plan.removed.end() && *removed == seq);
+      if (keep) {
+        if (!run) run = line.data();
+        run_len += line.size();
+        ++*records;
+      } else if (run) {
+        FERRY_RETURN_IF_ERROR(sink(std::string_view(run, run_len)));
+        run = nullptr, run_len = 0;
+      }
     }
+    if (run) FERRY_RETURN_IF_ERROR(sink(std::string_view(run, run_len)));
   }
   return Status::Ok();
+}
+
+Status BatchAssembler::Lines(const BatchPlan& plan, std::string* ndjson, uint32_t* records) {
+  ndjson->clear();
+  return ForEachRun(plan, records, [&](std::string_view lines) {
+    ndjson->append(lines);
+    return Status::Ok();
+  });
 }
 
 Status BatchAssembler::Assemble(const BatchPlan& plan, AssembledBatch* out) {
@@ -72,13 +90,18 @@ Status BatchAssembler::Assemble(const BatchPlan& plan, AssembledBatch* out) {
     }
     return Status::Ok();
   }
-  FERRY_RETURN_IF_ERROR(Lines(plan, &lines_, &out->records));
-  out->raw_bytes = lines_.size();
   if (level_ == 0) {
-    out->body.swap(lines_);
+    FERRY_RETURN_IF_ERROR(Lines(plan, &out->body, &out->records));
+    out->raw_bytes = out->body.size();
     return Status::Ok();
   }
-  return codec_->Compress(lines_, level_, out->body);
+  // One frame, fed a block at a time: the raw batch is never whole in memory.
+  codec_->BeginFrame(level_);
+  FERRY_RETURN_IF_ERROR(ForEachRun(plan, &out->records, [&](std::string_view lines) {
+    out->raw_bytes += lines.size();
+    return codec_->Feed(lines, out->body);
+  }));
+  return codec_->EndFrame(out->body);
 }
 
 }  // namespace ferry::storage

@@ -34,11 +34,12 @@ class BatchAssembler {
 
  private:
   bool CanSendAsStored(const BatchPlan& plan) const;
+  template <typename Sink>
+  platform::Status ForEachRun(const BatchPlan& plan, uint32_t* records, Sink sink);
 
   int level_;
   std::unique_ptr<ZstdCodec> codec_;
   std::string block_;
-  std::string lines_;
 };
 
 }  // namespace ferry::storage

@@ -82,4 +82,33 @@ Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::stri
   return Status::Ok();
 }
 
+void ZstdCodec::BeginFrame(int level) {
+  ZSTD_CCtx_reset(ctx_->c, ZSTD_reset_session_only);
+  ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
+}
+
+namespace {
+
+Status Pump(ZSTD_CCtx* c, std::string_view input, ZSTD_EndDirective mode, std::string& out) {
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  for (;;) {
+    size_t old = out.size();
+    out.resize(old + ZSTD_CStreamOutSize());
+    ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
+    size_t left = ZSTD_compressStream2(c, &ob, &in, mode);
+    out.resize(old + ob.pos);
+    if (ZSTD_isError(left)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(left));
+    bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
+    if (done) return Status::Ok();
+  }
+}
+
+}  // namespace
+
+Status ZstdCodec::Feed(std::string_view input, std::string& out) {
+  return Pump(ctx_->c, input, ZSTD_e_continue, out);
+}
+
+Status ZstdCodec::EndFrame(std::string& out) { return Pump(ctx_->c, {}, ZSTD_e_end, out); }
+
 }  // namespace ferry::storage

@@ -21,6 +21,13 @@ class ZstdCodec {
   // kCorruption if the bytes are not valid zstd or decompress beyond `max_bytes`.
   platform::Status Decompress(std::string_view input, size_t max_bytes, std::string& out);
 
+  // Streaming compression of one frame whose content arrives in pieces, so a large frame never
+  // needs its whole input in memory: BeginFrame, Feed any number of times, EndFrame. The
+  // compressed bytes are appended to `out` as they come.
+  void BeginFrame(int level);
+  platform::Status Feed(std::string_view input, std::string& out);
+  platform::Status EndFrame(std::string& out);
+
  private:
   struct Contexts;
   Contexts* ctx_;

@@ -103,14 +103,14 @@ struct Config {
     std::string token_file;
     TlsOptions tls;
     int64_t timeout_ms = 30'000;
-    uint32_t batch_max_records = 10'000;
-    uint64_t batch_max_bytes = 1ull << 20;  // uncompressed NDJSON bytes per batch
+    uint32_t batch_max_records = 50'000;
+    uint64_t batch_max_bytes = 8ull << 20;  // uncompressed NDJSON bytes per batch
     int64_t batch_linger_ms = 1'000;        // wait at most this long to fill a batch
     int compression_level = 3;              // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 60'000;
     uint32_t breaker_failures = 3;          // failures in a row that open the breaker
-    int64_t breaker_probe_ms = 5'000;       // probe interval while open
+    int64_t breaker_probe_ms = 2'000;       // probe interval while open
     uint64_t max_bytes_per_second = 0;      // 0: no bandwidth cap
     int64_t shutdown_grace_ms = 5'000;
   } upstream;

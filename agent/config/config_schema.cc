@@ -226,9 +226,9 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/upstream/timeout", T::kDuration, "Time limit of one upload request")
         .Default("30s").Range(kSecond, 10 * kMinute).Bind(FERRY_FIELD(upstream.timeout_ms)),
     key("/upstream/batch/max_records", T::kInt, "Records per batch at most")
-        .Default(10'000).Range(1, 1'000'000).Bind(FERRY_FIELD(upstream.batch_max_records)),
+        .Default(50'000).Range(1, 1'000'000).Bind(FERRY_FIELD(upstream.batch_max_records)),
     key("/upstream/batch/max_bytes", T::kSize, "Uncompressed NDJSON bytes per batch at most")
-        .Default("1MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
+        .Default("8MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
     key("/upstream/batch/linger", T::kDuration, "Longest wait to fill a batch before sending it")
         .Default("1s").Range(0, kHour).Bind(FERRY_FIELD(upstream.batch_linger_ms)),
     key("/upstream/compression_level", T::kInt, "zstd level of request bodies; 0: uncompressed")
@@ -242,7 +242,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default(3).Range(1, 1000).Bind(FERRY_FIELD(upstream.breaker_failures)),
     key("/upstream/breaker/probe_interval", T::kDuration, "Time between probes while the "
         "breaker is open")
-        .Default("5s").Range(10, kHour).Bind(FERRY_FIELD(upstream.breaker_probe_ms)),
+        .Default("2s").Range(10, kHour).Bind(FERRY_FIELD(upstream.breaker_probe_ms)),
     key("/upstream/max_bytes_per_second", T::kSize, "Bandwidth cap for request bodies on "
         "metered links; 0: no cap")
         .Default("0").Range(0, 1024 * kMiB).Bind(FERRY_FIELD(upstream.max_bytes_per_second)),
