@@ -410,7 +410,7 @@ TEST_CASE("the Markdown reference lists every declared key once") {
     CAPTURE(path);
     CHECK(std::find(paths.begin(), paths.end(), path) != paths.end());
   }
-  CHECK(markdown.find("| `/upstream/batch/max_records` | integer | `10000` | 1 to 1000000 |") !=
+  CHECK(markdown.find("| `/upstream/batch/max_records` | integer | `50000` | 1 to 1000000 |") !=
         std::string::npos);
   CHECK(markdown.find("| `/mqtt/keepalive` | duration | `30s` | 5s to 1h |") != std::string::npos);
   CHECK(markdown.find("| `/gateway/id` | string | required |") != std::string::npos);
