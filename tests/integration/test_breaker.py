@@ -2,15 +2,15 @@
 breaker after upstream.breaker.failures failed uploads (default 3): /status upstream.breaker is
 "open", ferry_upstream_breaker_open 1, ferry_upstream_requests_total stops growing and probes
 are counted in ferry_upstream_probes_total instead. Once the real ferry-landing is back on the
-same port, the first record is delivered within about one probe interval (default 5 s)."""
+same port, the first record is delivered within about one probe interval (5 s here)."""
 
 import time
 
 import harness
 
 DOWN_SECONDS = 20
-PROBE_INTERVAL = 5.0  # upstream.breaker.probe_interval, default
-FAILURES = 3          # upstream.breaker.failures, default
+PROBE_INTERVAL = 5.0  # upstream.breaker.probe_interval, set explicitly
+FAILURES = 3          # upstream.breaker.failures, set explicitly
 MESSAGES = 300
 
 
@@ -19,13 +19,15 @@ def requests_total(m: harness.Metrics) -> float:
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     landing = s.landing(port=harness.free_port())
     landing.stop()
     down_since = time.monotonic()
-    ferry = s.ferry(broker, landing)
+    ferry = s.ferry(broker, landing, overrides={"upstream": {"breaker": {
+        "failures": FAILURES, "probe_interval": f"{int(PROBE_INTERVAL * 1000)}ms"}}})
     print(f"landing down on port {landing.port}; breaker settings: failures {FAILURES}, "
-          f"probe_interval {PROBE_INTERVAL:g} s (defaults)")
+          f"probe_interval {PROBE_INTERVAL:g} s")
 
     res = harness.publish(broker, "zigbee2mqtt/dev1", count=MESSAGES,
                           payload='{"temperature":20,"seq":{i},"pub":1}')

@@ -101,6 +101,7 @@ def one_case(s: harness.Session, broker, landing, name: str, damage) -> None:
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     landing = s.landing(port=harness.free_port())
     for name, damage in CASES:

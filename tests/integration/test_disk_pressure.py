@@ -253,6 +253,7 @@ def part_full_filesystem(s: harness.Session, broker) -> None:
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     part_block(s, broker)
     part_drop_oldest(s, broker)

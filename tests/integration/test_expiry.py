@@ -14,6 +14,7 @@ HOUSEKEEPING = 10.0
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     landing = s.landing(port=harness.free_port())
     landing.stop()

@@ -161,6 +161,7 @@ def part_replay(s: harness.Session, broker) -> None:
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     part_shutdown(s, broker)
     part_replay(s, broker)

@@ -74,6 +74,7 @@ def wall_answered(post) -> float:
 
 
 def test(s: harness.Session) -> None:
+    s.pin_binaries()  # restarts keep using the binaries this run started with
     broker = s.broker()
     landing = ScriptedLanding(log_path=str(s.path("scripted-landing.log")))
     ferry = s.ferry(broker, landing, overrides=CONFIG)
