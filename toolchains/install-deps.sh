@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev
   nlohmann-json3-dev doctest-dev libsimdjson-dev
   libhowardhinnant-date-dev tzdata
+  clang libclang-rt-14-dev libfuzzer-14-dev
   mosquitto zstd python3 curl ca-certificates
 )
 
