@@ -659,11 +659,13 @@ class Ferry(Process):
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.status_port}"
 
-    def start(self, wait: bool = True, timeout: float = 30) -> None:
+    def start(self, wait: bool = True, timeout: float = 30, wrapper: list = ()) -> None:
         """Starts `ferry run`; with wait, returns once /readyz says 200 and, on the first start,
-        once the broker logged its subscriptions (later starts resume the persistent session)."""
+        once the broker logged its subscriptions (later starts resume the persistent session).
+        `wrapper` goes before the command (e.g. strace with fault injection); then self.proc is
+        the wrapper, and kill_group() ends both."""
         since = self.broker.log_size() if self.broker else 0
-        self._spawn([require(FERRY_BIN, "ferry"), "run", "--config", self.config_path])
+        self._spawn([*wrapper, require(FERRY_BIN, "ferry"), "run", "--config", self.config_path])
         self.starts += 1
         if not wait:
             return
@@ -675,6 +677,15 @@ class Ferry(Process):
         if self.alive():
             self.stop()
         self.start()
+
+    def kill_group(self) -> None:
+        """SIGKILL to ferry's whole process group (ferry and a wrapper it was started under)."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.kill()
 
     def get(self, path: str, timeout: float = 5) -> tuple[int, str]:
         return http_get(self.base_url + path, timeout)
