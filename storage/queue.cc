@@ -274,16 +274,23 @@ void Queue::SetPolicy(uint64_t max_bytes, bool drop_oldest) {
   options_.drop_oldest = drop_oldest;
 }
 
+uint64_t Queue::MaxGroupBytes(uint64_t max_bytes) {
+  return std::max<uint64_t>(64u << 10, max_bytes / 8);
+}
+
 bool Queue::HasRoom(std::string* why) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Room for at least a group like the last one (or 64 KiB).
-  uint64_t next = std::max<uint64_t>(last_needed_, 64u << 10);
+  // Room for a group like the last one, but never for more than a group may hold: a refused
+  // oversized group must not make the queue wait for room it can never have.
+  uint64_t next = std::clamp<uint64_t>(last_needed_, 64u << 10, MaxGroupBytes(options_.max_bytes));
   if (!options_.drop_oldest && UsedBytes() + WalReserve() + next > options_.max_bytes) {
     if (why) *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) + " bytes)";
     return false;
   }
+  // The filesystem needs room for the group and some WAL growth; SQLite's own ENOSPC is the
+  // last word (the group is then refused and retried).
   Result<uint64_t> free_bytes = platform::FreeBytes(platform::DirName(options_.path));
-  if (free_bytes.ok() && *free_bytes < next + WalReserve()) {
+  if (free_bytes.ok() && *free_bytes < next + (256u << 10)) {
     if (why) *why = "filesystem of " + options_.path + " is full";
     return false;
   }

@@ -132,6 +132,9 @@ class Queue {
   // False while the queue is at its quota and the policy is to refuse, or the filesystem is
   // nearly full: intake should wait. `why` says which.
   bool HasRoom(std::string* why = nullptr);
+  // The most bytes one group of records should bring, for a quota of `max_bytes`: intake keeps
+  // its groups under it so that one group always fits.
+  static uint64_t MaxGroupBytes(uint64_t max_bytes);
   // Changes the quota and its policy (a config reload).
   void SetPolicy(uint64_t max_bytes, bool drop_oldest);
   // Drops records older than `max_age_ms`; returns how many. Within one boot ages come from the

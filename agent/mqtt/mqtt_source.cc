@@ -30,7 +30,8 @@ MqttSource::MqttSource(const Config& config, Intake& intake, Metrics& metrics, A
       metrics_(metrics),
       state_(state),
       clock_(clock),
-      reconnect_delay_ms_(config.mqtt.reconnect_min_ms) {
+      reconnect_delay_ms_(config.mqtt.reconnect_min_ms),
+      max_group_bytes_(storage::Queue::MaxGroupBytes(config.storage.max_size)) {
   InitLibraryOnce();
   redelivery_.Load(stored_acks);
 }
@@ -81,6 +82,7 @@ void MqttSource::OnConnect(int rc) {
 // seen to send before waiting for PUBACKs (its in-flight window), so throughput does not suffer.
 bool MqttSource::CommitDue() {
   if (pending_count_ >= config_.storage.commit_max_records) return true;
+  if (pending_bytes_ >= max_group_bytes_) return true;
   if (qos1_pending_ > 0 && learned_window_ > 0 && qos1_pending_ >= learned_window_) return true;
   if (clock_.MonotonicMillis() < commit_due_ms_) return false;
   // The interval ran out: if QoS 1 messages were waiting, the broker may have stopped at its
@@ -103,7 +105,9 @@ void MqttSource::OnMessage(const mosquitto_message* msg) {
   if (pending_count_ == 0) {
     commit_due_ms_ = clock_.MonotonicMillis() + config_.storage.commit_interval_ms;
     qos1_pending_ = 0;
+    pending_bytes_ = 0;
   }
+  pending_bytes_ += len + topic.size();
   if (msg->qos == 1) ++qos1_pending_;
   if (pending_count_ == pending_.size()) pending_.emplace_back();
   ReceivedMessage& m = pending_[pending_count_++];
@@ -210,7 +214,9 @@ bool MqttSource::ReadAvailable() {
     }
     bool drained = errno == EAGAIN || errno == EWOULDBLOCK;
     if (pending_count_ == before && drained) break;
-    if (pending_count_ >= config_.storage.commit_max_records) break;
+    if (pending_count_ >= config_.storage.commit_max_records || pending_bytes_ >= max_group_bytes_) {
+      break;
+    }
   }
   return true;
 }
