@@ -125,8 +125,10 @@ class Agent {
     platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
     if (st.ok()) st = Uploader::Create(*fresh).status();  // an upstream we can use
     if (!st.ok()) {
-      platform::LogError("agent", "reload: " + path_ + " not applied, keeping the running "
-                                  "config: " + st.message());
+      platform::LogError("agent", "reload: " + path_ +
+                                      " not applied, keeping the running "
+                                      "config: " +
+                                      st.message());
       return st;
     }
     for (const std::string& key : KeepRestartOnlySettings(initial_, &*fresh)) {
@@ -211,9 +213,10 @@ int RunAgent(const Config& config, const std::string& config_path) {
     platform::LogError("agent", st.ToString());
     return 2;
   }
-  StatusServer server(config, **queue, agent.metrics(), agent.state(), clock,
-                      [&](std::span<const int64_t> ids) { return agent.Replay(ids); },
-                      [&] { return agent.Reload(); });
+  StatusServer server(
+      config, **queue, agent.metrics(), agent.state(), clock,
+      [&](std::span<const int64_t> ids) { return agent.Replay(ids); },
+      [&] { return agent.Reload(); });
   st = server.Start();
   if (!st.ok()) {
     platform::LogError("agent", st.ToString());

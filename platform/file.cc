@@ -42,18 +42,18 @@ Status MakeDirs(const std::string& path) {
 }
 
 bool PathExists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return stat(path.c_str(), &st) == 0;
 }
 
 Result<uint64_t> FileSize(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
   return static_cast<uint64_t>(st.st_size);
 }
 
 Result<uint64_t> FreeBytes(const std::string& path) {
-  struct statvfs vfs{};
+  struct statvfs vfs {};
   if (statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs", path, errno);
   return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
 }

@@ -20,10 +20,14 @@ std::mutex g_mu;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -59,14 +63,17 @@ std::string FormatRfc3339Millis(int64_t unix_ms) {
     time_t t = static_cast<time_t>(secs);
     tm utc{};
     gmtime_r(&t, &utc);
-    snprintf(cached[slot], sizeof cached[slot], "%04d-%02d-%02dT%02d:%02d:%02d",
-             utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-             utc.tm_sec);
+    snprintf(cached[slot], sizeof cached[slot], "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
+             utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
     cached_secs[slot] = secs;
   }
   std::string out(cached[slot]);
-  char frac[6] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
-                  static_cast<char>('0' + ms % 10), 'Z', '\0'};
+  char frac[6] = {'.',
+                  static_cast<char>('0' + ms / 100),
+                  static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10),
+                  'Z',
+                  '\0'};
   out.append(frac, 5);
   return out;
 }
@@ -82,8 +89,8 @@ void Log(LogLevel level, std::string_view component, std::string_view message) {
                         {"msg", std::string(message)}};
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = time + " " + LevelName(level) + " " + std::string(component) + ": " +
-           std::string(message);
+    line =
+        time + " " + LevelName(level) + " " + std::string(component) + ": " + std::string(message);
   }
   line += '\n';
   std::lock_guard<std::mutex> lock(g_mu);

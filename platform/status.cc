@@ -4,14 +4,22 @@ namespace ferry::platform {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalidArgument: return "invalid_argument";
-    case Code::kNotFound: return "not_found";
-    case Code::kIoError: return "io_error";
-    case Code::kNoSpace: return "no_space";
-    case Code::kCorruption: return "corruption";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kNoSpace:
+      return "no_space";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }

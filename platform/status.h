@@ -74,10 +74,10 @@ class [[nodiscard]] Result {
 };
 
 // Returns from the enclosing function when `expr` is not OK.
-#define FERRY_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::ferry::platform::Status _st = (expr);  \
-    if (!_st.ok()) return _st;               \
+#define FERRY_RETURN_IF_ERROR(expr)         \
+  do {                                      \
+    ::ferry::platform::Status _st = (expr); \
+    if (!_st.ok()) return _st;              \
   } while (0)
 
 }  // namespace ferry::platform

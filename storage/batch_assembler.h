@@ -13,9 +13,9 @@
 namespace ferry::storage {
 
 struct AssembledBatch {
-  std::string body;      // compressed unless `compressed` is false
+  std::string body;  // compressed unless `compressed` is false
   bool compressed = true;
-  uint32_t records = 0;  // lines in the body
+  uint32_t records = 0;    // lines in the body
   uint64_t raw_bytes = 0;  // NDJSON size before compression
 };
 

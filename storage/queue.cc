@@ -81,9 +81,9 @@ Status Queue::Init(platform::Random& random) {
     FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA auto_vacuum = INCREMENTAL"));
     FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
     epoch_ = platform::RandomToken(random, kEpochLength);
-    std::string sql = std::string("BEGIN;") + kCreateSchema +
-                      "INSERT INTO meta VALUES('epoch','" + epoch_ + "'),('created_ms','" +
-                      std::to_string(clock_.WallMillis()) + "'),('acked_through','0');COMMIT;";
+    std::string sql = std::string("BEGIN;") + kCreateSchema + "INSERT INTO meta VALUES('epoch','" +
+                      epoch_ + "'),('created_ms','" + std::to_string(clock_.WallMillis()) +
+                      "'),('acked_through','0');COMMIT;";
     FERRY_RETURN_IF_ERROR(db_->Exec(sql));
     platform::LogInfo("queue", "created queue " + options_.path + " with epoch " + epoch_);
   } else if (*version != kSchemaVersion) {
@@ -133,44 +133,51 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(prep(s.commit, "COMMIT"));
   FERRY_RETURN_IF_ERROR(prep(s.rollback, "ROLLBACK"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_block, "INSERT INTO blocks VALUES(?,?,?,?,?,?,?)"));
-  FERRY_RETURN_IF_ERROR(prep(s.insert_dead_letter,
-      "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
-      "VALUES(?,?,?,?,?,?)"));
-  FERRY_RETURN_IF_ERROR(prep(s.first_batch,
-      "SELECT first_seq,last_seq,attempts FROM batches ORDER BY first_seq LIMIT 1"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.insert_dead_letter,
+           "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
+           "VALUES(?,?,?,?,?,?)"));
+  FERRY_RETURN_IF_ERROR(prep(
+      s.first_batch, "SELECT first_seq,last_seq,attempts FROM batches ORDER BY first_seq LIMIT 1"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_batch, "INSERT INTO batches VALUES(?,?,0)"));
   FERRY_RETURN_IF_ERROR(prep(s.split_batch, "UPDATE batches SET last_seq=? WHERE first_seq=?"));
   FERRY_RETURN_IF_ERROR(
       prep(s.attempt_batch, "UPDATE batches SET attempts=attempts+1 WHERE first_seq=?"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_batch, "DELETE FROM batches WHERE first_seq=?"));
-  FERRY_RETURN_IF_ERROR(prep(s.blocks_from,
-      "SELECT first_seq,last_seq,raw_bytes FROM blocks WHERE last_seq>=? ORDER BY first_seq"));
-  FERRY_RETURN_IF_ERROR(prep(s.blocks_in_range,
+  FERRY_RETURN_IF_ERROR(
+      prep(s.blocks_from,
+           "SELECT first_seq,last_seq,raw_bytes FROM blocks WHERE last_seq>=? ORDER BY first_seq"));
+  FERRY_RETURN_IF_ERROR(prep(
+      s.blocks_in_range,
       "SELECT first_seq,last_seq,raw_bytes,data FROM blocks WHERE last_seq>=? AND first_seq<=? "
       "ORDER BY first_seq"));
-  FERRY_RETURN_IF_ERROR(prep(s.removed_in_range,
-      "SELECT seq FROM removed WHERE seq BETWEEN ? AND ? ORDER BY seq"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.removed_in_range, "SELECT seq FROM removed WHERE seq BETWEEN ? AND ? ORDER BY seq"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_removed, "INSERT OR IGNORE INTO removed VALUES(?)"));
-  FERRY_RETURN_IF_ERROR(prep(s.delete_blocks_through,
-      "DELETE FROM blocks WHERE last_seq<=? RETURNING length(data),raw_bytes"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.delete_blocks_through,
+           "DELETE FROM blocks WHERE last_seq<=? RETURNING length(data),raw_bytes"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_removed_through, "DELETE FROM removed WHERE seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
       prep(s.oldest_block, "SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1"));
-  FERRY_RETURN_IF_ERROR(prep(s.get_dead_letter,
+  FERRY_RETURN_IF_ERROR(prep(
+      s.get_dead_letter,
       "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters WHERE id=?"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_dead_letter, "DELETE FROM dead_letters WHERE id=?"));
-  FERRY_RETURN_IF_ERROR(prep(s.head_blocks,
-      "SELECT first_seq,last_seq,received_ms,received_mono_ms FROM blocks ORDER BY first_seq "
-      "LIMIT 256"));
-  FERRY_RETURN_IF_ERROR(prep(s.batch_covering,
-      "SELECT coalesce(max(last_seq),0) FROM batches WHERE first_seq<=?"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.head_blocks,
+           "SELECT first_seq,last_seq,received_ms,received_mono_ms FROM blocks ORDER BY first_seq "
+           "LIMIT 256"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.batch_covering, "SELECT coalesce(max(last_seq),0) FROM batches WHERE first_seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_batches_through, "DELETE FROM batches WHERE first_seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.pragma_page_count, "PRAGMA page_count"));
   FERRY_RETURN_IF_ERROR(prep(s.pragma_freelist, "PRAGMA freelist_count"));
-  FERRY_RETURN_IF_ERROR(prep(s.list_dead_letters,
-      "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters "
-      "WHERE id>? ORDER BY id LIMIT ?"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.list_dead_letters,
+           "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters "
+           "WHERE id>? ORDER BY id LIMIT ?"));
   return Status::Ok();
 }
 
@@ -198,22 +205,23 @@ Status Queue::LoadCounters() {
   if (epoch_.empty()) return Status::Corruption("queue has no epoch");
   Result<Stmt> sums = db_->Prepare(
       "SELECT coalesce(max(last_seq),0), coalesce(sum(length(data)),0), "
-      "coalesce(sum(raw_bytes),0) FROM blocks WHERE first_seq>=" + std::to_string(snap_seq));
+      "coalesce(sum(raw_bytes),0) FROM blocks WHERE first_seq>=" +
+      std::to_string(snap_seq));
   if (!sums.ok()) return sums.status();
   Result<bool> row = sums->Step();
   if (!row.ok()) return row.status();
   c_.stored_bytes += static_cast<uint64_t>(sums->Int(1));
   c_.raw_bytes += static_cast<uint64_t>(sums->Int(2));
   c_.next_seq = std::max({static_cast<uint64_t>(sums->Int(0)), c_.acked_through, snap_seq - 1}) + 1;
-  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
-                                          std::to_string(c_.acked_through));
+  Result<int64_t> removed =
+      db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" + std::to_string(c_.acked_through));
   if (!removed.ok()) return removed.status();
   c_.records = c_.next_seq - 1 - c_.acked_through - static_cast<uint64_t>(*removed);
   Result<int64_t> batched = db_->QueryInt("SELECT coalesce(max(last_seq),0) FROM batches");
   if (!batched.ok()) return batched.status();
   c_.batched_through = std::max<uint64_t>(static_cast<uint64_t>(*batched), c_.acked_through);
-  Result<int64_t> dead = db_->QueryInt("SELECT count(*) FROM dead_letters WHERE id>" +
-                                       std::to_string(snap_dl_id));
+  Result<int64_t> dead =
+      db_->QueryInt("SELECT count(*) FROM dead_letters WHERE id>" + std::to_string(snap_dl_id));
   if (!dead.ok()) return dead.status();
   c_.dead_letters += static_cast<uint64_t>(*dead);
   Result<int64_t> oldest =
@@ -284,7 +292,8 @@ bool Queue::HasRoom(std::string* why) {
   // oversized group must not make the queue wait for room it can never have.
   uint64_t next = std::clamp<uint64_t>(last_needed_, 64u << 10, MaxGroupBytes(options_.max_bytes));
   if (!options_.drop_oldest && UsedBytes() + WalReserve() + next > options_.max_bytes) {
-    if (why) *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) + " bytes)";
+    if (why)
+      *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) + " bytes)";
     return false;
   }
   // The filesystem needs room for the group and some WAL growth; SQLite's own ENOSPC is the

@@ -30,7 +30,7 @@ class Db;
 class ZstdCodec;
 
 struct QueueOptions {
-  std::string path;                  // database file; its directory is created if missing
+  std::string path;                   // database file; its directory is created if missing
   uint64_t max_bytes = 256ull << 20;  // quota for database + WAL on disk
   bool sync_full = true;              // fsync every commit (survives power loss)
   int compression_level = 3;          // zstd level of stored blocks
@@ -51,8 +51,8 @@ struct DeadLetterInput {
 using EncodeFn = std::function<void(uint64_t first_seq, std::string& out)>;
 
 struct AppendRequest {
-  uint32_t count = 0;              // records to encode; 0 for dead letters only
-  int64_t oldest_received_ms = 0;  // wall time of the group's first record
+  uint32_t count = 0;                   // records to encode; 0 for dead letters only
+  int64_t oldest_received_ms = 0;       // wall time of the group's first record
   int64_t oldest_received_mono_ms = 0;  // monotonic time of the same, for expiry
   EncodeFn encode;
   std::span<const DeadLetterInput> dead_letters;
@@ -76,7 +76,7 @@ struct AppendResult {
 struct BatchLimits {
   uint32_t max_records = 10'000;
   uint64_t max_raw_bytes = 4ull << 20;  // uncompressed NDJSON
-  bool allow_partial = true;  // false: form a new batch only if it reaches a limit
+  bool allow_partial = true;            // false: form a new batch only if it reaches a limit
 };
 
 // A batch: a range of sequence numbers and the stored blocks that hold them.
@@ -94,10 +94,10 @@ struct BatchPlan {
 
 struct QueueStats {
   std::string epoch;
-  uint64_t records = 0;          // records stored and not yet delivered
-  uint64_t stored_bytes = 0;     // compressed bytes of those records' blocks
-  uint64_t raw_bytes = 0;        // their NDJSON size
-  uint64_t disk_bytes = 0;       // database + WAL on disk
+  uint64_t records = 0;       // records stored and not yet delivered
+  uint64_t stored_bytes = 0;  // compressed bytes of those records' blocks
+  uint64_t raw_bytes = 0;     // their NDJSON size
+  uint64_t disk_bytes = 0;    // database + WAL on disk
   uint64_t dead_letters = 0;
   int64_t oldest_received_ms = 0;  // 0 when empty
   uint64_t next_seq = 1;
@@ -218,7 +218,7 @@ class Queue {
     uint64_t dead_letters = 0;
     int64_t oldest_received_ms = 0;
   } c_;
-  uint64_t boot_first_seq_ = 1;   // blocks from this seq on carry this boot's monotonic stamps
+  uint64_t boot_first_seq_ = 1;  // blocks from this seq on carry this boot's monotonic stamps
   uint32_t appends_since_snapshot_ = 0;
   uint64_t last_needed_ = 0;  // bytes the last group of records needed
 };

@@ -55,8 +55,8 @@ Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const Batc
     uint64_t block_records = static_cast<uint64_t>(s.Int(1) - s.Int(0) + 1);
     uint64_t per_record = std::max<uint64_t>(1, static_cast<uint64_t>(s.Int(2)) / block_records);
     uint64_t take = bl - bf + 1;
-    bool fits = records + take <= limits.max_records &&
-                raw + take * per_record <= limits.max_raw_bytes;
+    bool fits =
+        records + take <= limits.max_records && raw + take * per_record <= limits.max_raw_bytes;
     if (!fits && records > 0) {
       full = true;  // end the batch at the previous block's end
       break;
@@ -94,8 +94,8 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
       return row.status();
     }
     if (!*row) break;
-    plan.blocks.push_back({static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)),
-                           std::string(s.Blob(3))});
+    plan.blocks.push_back(
+        {static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)), std::string(s.Blob(3))});
   }
   s.Reset();
   Stmt& r = stmts_->removed_in_range;
@@ -117,9 +117,9 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
 // Runs inside the caller's transaction; the caller restores c_ if it rolls back.
 Status Queue::DeleteThrough(uint64_t last_seq) {
   if (last_seq <= c_.acked_through) return Status::Ok();
-  Result<int64_t> removed = db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" +
-                                          std::to_string(c_.acked_through) + " AND seq<=" +
-                                          std::to_string(last_seq));
+  Result<int64_t> removed =
+      db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" + std::to_string(c_.acked_through) +
+                    " AND seq<=" + std::to_string(last_seq));
   if (!removed.ok()) return removed.status();
   Stmt& del = stmts_->delete_blocks_through;
   del.Bind(1, static_cast<int64_t>(last_seq));
@@ -135,7 +135,8 @@ Status Queue::DeleteThrough(uint64_t last_seq) {
     freed_raw += static_cast<uint64_t>(del.Int(1));
   }
   del.Reset();
-  FERRY_RETURN_IF_ERROR(stmts_->delete_removed_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
+  FERRY_RETURN_IF_ERROR(
+      stmts_->delete_removed_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
   FERRY_RETURN_IF_ERROR(
       stmts_->delete_batches_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
   FERRY_RETURN_IF_ERROR(stmts_->set_meta.Bind(1, std::string_view("acked_through"))
@@ -143,8 +144,8 @@ Status Queue::DeleteThrough(uint64_t last_seq) {
                             .Run());
   c_.stored_bytes -= std::min(c_.stored_bytes, freed);
   c_.raw_bytes -= std::min(c_.raw_bytes, freed_raw);
-  c_.records -= std::min<uint64_t>(
-      c_.records, last_seq - c_.acked_through - static_cast<uint64_t>(*removed));
+  c_.records -=
+      std::min<uint64_t>(c_.records, last_seq - c_.acked_through - static_cast<uint64_t>(*removed));
   c_.acked_through = last_seq;
   c_.batched_through = std::max(c_.batched_through, c_.acked_through);
   Result<bool> row = stmts_->oldest_block.Step();
@@ -162,8 +163,8 @@ Status Queue::Ack(uint64_t first_seq, uint64_t last_seq) {
 // first when the records are being dead-lettered. Caller holds mu_.
 Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
                           std::span<const std::string_view> dead, std::string_view reason) {
-  Result<int64_t> lower = db_->QueryInt("SELECT count(*) FROM batches WHERE first_seq<" +
-                                        std::to_string(first_seq));
+  Result<int64_t> lower =
+      db_->QueryInt("SELECT count(*) FROM batches WHERE first_seq<" + std::to_string(first_seq));
   if (!lower.ok()) return lower.status();
   // Batches are delivered in order; finishing one with an older one pending would lose records.
   if (*lower > 0) return Status::InvalidArgument("batch finished out of order");

@@ -66,8 +66,8 @@ Result<uint64_t> Queue::Expire(int64_t max_age_ms) {
     if (!*row) break;
     uint64_t first = static_cast<uint64_t>(head.Int(0));
     int64_t stamp = head.Int(2), stamp_mono = head.Int(3);
-    int64_t age = first >= boot_first_seq_ ? mono - stamp_mono
-                                           : (stamp < kWallClockSetMs ? 0 : wall - stamp);
+    int64_t age =
+        first >= boot_first_seq_ ? mono - stamp_mono : (stamp < kWallClockSetMs ? 0 : wall - stamp);
     if (age <= max_age_ms) break;
     through = static_cast<uint64_t>(head.Int(1));
   }

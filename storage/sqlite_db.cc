@@ -8,16 +8,21 @@ using platform::Status;
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
-    case SQLITE_FULL: return Status::NoSpace(msg);
+    case SQLITE_FULL:
+      return Status::NoSpace(msg);
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return Status::Corruption(msg);
+    case SQLITE_NOTADB:
+      return Status::Corruption(msg);
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Status::Unavailable(msg);
+    case SQLITE_LOCKED:
+      return Status::Unavailable(msg);
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return Status::IoError(msg);
-    default: return Status::Internal(msg);
+    case SQLITE_PERM:
+      return Status::IoError(msg);
+    default:
+      return Status::Internal(msg);
   }
 }
 
@@ -90,8 +95,8 @@ Db::~Db() { sqlite3_close_v2(db_); }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status st = SqliteStatus(db, rc, "open " + path);
     sqlite3_close_v2(db);

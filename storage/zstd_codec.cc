@@ -33,7 +33,8 @@ Status ZstdCodec::Compress(std::string_view input, int level, std::string& out) 
   }
   ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
   size_t n = ZSTD_compress2(ctx_->c, ctx_->scratch.get(), bound, input.data(), input.size());
-  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd compress: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n))
+    return Status::Internal(std::string("zstd compress: ") + ZSTD_getErrorName(n));
   out.append(ctx_->scratch.get(), n);
   return Status::Ok();
 }
@@ -65,7 +66,8 @@ Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::stri
     ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
     ret = ZSTD_decompressStream(ctx_->d, &ob, &in);
     out.resize(old + ob.pos);
-    if (ZSTD_isError(ret)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
+    if (ZSTD_isError(ret))
+      return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
     if (out.size() - start > max_bytes) return Status::Corruption("zstd: content over size limit");
   }
   // Flush what the decoder still holds for the last frame.
@@ -75,7 +77,8 @@ Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::stri
     ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
     ret = ZSTD_decompressStream(ctx_->d, &ob, &in);
     out.resize(old + ob.pos);
-    if (ZSTD_isError(ret)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
+    if (ZSTD_isError(ret))
+      return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
     if (ob.pos == 0 && ret != 0) return Status::Corruption("zstd: truncated frame");
     if (out.size() - start > max_bytes) return Status::Corruption("zstd: content over size limit");
   }
@@ -97,7 +100,8 @@ Status Pump(ZSTD_CCtx* c, std::string_view input, ZSTD_EndDirective mode, std::s
     ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
     size_t left = ZSTD_compressStream2(c, &ob, &in, mode);
     out.resize(old + ob.pos);
-    if (ZSTD_isError(left)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(left));
+    if (ZSTD_isError(left))
+      return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(left));
     bool done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
     if (done) return Status::Ok();
   }

@@ -16,7 +16,8 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: ferry [run] [--config PATH]        run the agent (default config /etc/ferry/ferry.json)\n"
+    "usage: ferry [run] [--config PATH]        run the agent (default config "
+    "/etc/ferry/ferry.json)\n"
     "       ferry check-config [--config PATH] validate a config file: exit 0 valid, 2 invalid\n"
     "       ferry status [--url URL]           show a running agent's state\n"
     "       ferry version                      version, revision, build type, architecture\n"
@@ -67,7 +68,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       if (arg == "--token") {
         a->dl.token = v;
       } else if (!number) {
-        return fprintf(stderr, "ferry: %s needs a number, got '%s'\n", arg.c_str(), v.c_str()), false;
+        return fprintf(stderr, "ferry: %s needs a number, got '%s'\n", arg.c_str(), v.c_str()),
+               false;
       } else if (arg == "--after") {
         a->dl.after = n;
       } else if (arg == "--limit") {
@@ -90,7 +92,8 @@ bool ParseArgs(int argc, char** argv, Args* a) {
 // Loads the config and its secret files; prints the errors and returns false if unusable.
 bool Load(const Args& a, ferry::agent::Config* out) {
   auto config = ferry::agent::LoadConfig(a.config);
-  ferry::platform::Status st = config.ok() ? ferry::agent::ResolveSecrets(&*config) : config.status();
+  ferry::platform::Status st =
+      config.ok() ? ferry::agent::ResolveSecrets(&*config) : config.status();
   if (!st.ok()) {
     fprintf(stderr, "%s\n", st.message().c_str());
     return false;

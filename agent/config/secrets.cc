@@ -19,7 +19,8 @@ platform::Status ReadSecret(const char* key, const std::string& path, std::strin
   std::string_view t = *text;
   while (!t.empty() && isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
   while (!t.empty() && isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
-  if (t.empty()) return platform::Status::InvalidArgument(std::string(key) + ": " + path + " is empty");
+  if (t.empty())
+    return platform::Status::InvalidArgument(std::string(key) + ": " + path + " is empty");
   *secret = std::string(t);
   return platform::Status::Ok();
 }

@@ -81,8 +81,8 @@ void Forwarder::Housekeeping(int64_t now) {
       Fail("expiring old records", expired.status());
     } else if (*expired > 0) {
       metrics_.records_dropped.Add("expired", *expired);
-      platform::LogWarn("queue", "dropped " + std::to_string(*expired) +
-                                     " records older than storage.max_age");
+      platform::LogWarn(
+          "queue", "dropped " + std::to_string(*expired) + " records older than storage.max_age");
     }
   }
   Status st = queue_.GiveBackSpace();
@@ -143,8 +143,8 @@ int64_t Forwarder::Round() {
   metrics_.upstream_requests.Add(resp.status ? std::to_string(resp.status) : "error");
   metrics_.upstream_bytes_sent += batch_.body.size();
   if (config_.upstream.max_bytes_per_second > 0) {
-    int64_t cost_ms = static_cast<int64_t>(batch_.body.size() * 1000 /
-                                           config_.upstream.max_bytes_per_second);
+    int64_t cost_ms =
+        static_cast<int64_t>(batch_.body.size() * 1000 / config_.upstream.max_bytes_per_second);
     next_send_allowed_ms_ = std::max(next_send_allowed_ms_, now) + cost_ms;
   }
   Verdict verdict = ClassifyResponse(resp.status, resp.retry_after, clock_.WallMillis());
@@ -226,8 +226,8 @@ void Forwarder::Reject(const storage::BatchPlan& p, const std::string& reason) {
   if (st.ok()) st = queue_.DeadLetterBatch(p.first_seq, p.last_seq, reason, lines);
   if (!st.ok()) return Fail("dead-lettering refused record", st);
   metrics_.records_dead_lettered.Add("rejected", count);
-  platform::LogWarn("forward", "record " + std::to_string(p.first_seq) +
-                                   " moved to dead letters: " + reason);
+  platform::LogWarn("forward",
+                    "record " + std::to_string(p.first_seq) + " moved to dead letters: " + reason);
 }
 
 void Forwarder::Fail(const std::string& what, const Status& st) {

@@ -60,8 +60,8 @@ class Forwarder {
   BackoffPolicy backoff_;
   CircuitBreaker breaker_;
   std::string upstream_state_ = "idle";
-  int64_t next_attempt_ms_ = 0;    // monotonic
-  int64_t pending_since_ms_ = -1;  // monotonic time records were first seen waiting
+  int64_t next_attempt_ms_ = 0;       // monotonic
+  int64_t pending_since_ms_ = -1;     // monotonic time records were first seen waiting
   int64_t next_send_allowed_ms_ = 0;  // bandwidth cap
   int64_t next_housekeeping_ms_ = 0;
   std::mutex mu_;

@@ -11,15 +11,22 @@ constexpr size_t kMaxResponseBody = 4096;
 // A sentence for logs and /status; httplib's own names ("Connection", "Read") are too terse.
 std::string DescribeError(httplib::Error e, const std::string& origin) {
   switch (e) {
-    case httplib::Error::Connection: return "cannot connect to " + origin;
-    case httplib::Error::ConnectionTimeout: return "connecting to " + origin + " timed out";
-    case httplib::Error::Read: return "no answer from " + origin + " (read failed or timed out)";
-    case httplib::Error::Write: return "sending to " + origin + " failed";
-    case httplib::Error::SSLConnection: return "TLS handshake with " + origin + " failed";
+    case httplib::Error::Connection:
+      return "cannot connect to " + origin;
+    case httplib::Error::ConnectionTimeout:
+      return "connecting to " + origin + " timed out";
+    case httplib::Error::Read:
+      return "no answer from " + origin + " (read failed or timed out)";
+    case httplib::Error::Write:
+      return "sending to " + origin + " failed";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake with " + origin + " failed";
     case httplib::Error::SSLServerVerification:
       return "certificate of " + origin + " not trusted";
-    case httplib::Error::Canceled: return "request to " + origin + " canceled";
-    default: return "request to " + origin + " failed: " + httplib::to_string(e);
+    case httplib::Error::Canceled:
+      return "request to " + origin + " canceled";
+    default:
+      return "request to " + origin + " failed: " + httplib::to_string(e);
   }
 }
 
@@ -32,8 +39,8 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
                                              config.upstream.url);
   }
   bool v6 = url.host.find(':') != std::string::npos;
-  std::string origin = url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" +
-                       std::to_string(url.port);
+  std::string origin =
+      url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
   std::unique_ptr<Uploader> u(new Uploader(config, url.path));
   u->origin_ = origin;
   const TlsOptions& tls = config.upstream.tls;
@@ -61,7 +68,8 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
   return u;
 }
 
-Uploader::Uploader(const Config& config, std::string path) : config_(config), path_(std::move(path)) {}
+Uploader::Uploader(const Config& config, std::string path)
+    : config_(config), path_(std::move(path)) {}
 Uploader::~Uploader() = default;
 
 void Uploader::Abort() { client_->stop(); }

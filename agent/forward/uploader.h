@@ -24,10 +24,10 @@ struct UploadRequest {
 };
 
 struct UploadResponse {
-  int status = 0;            // HTTP status; 0 when no response came
-  std::string body;          // the response body, cut to 4 KiB
-  std::string retry_after;   // the Retry-After header, "" if absent
-  std::string error;         // why there was no response, "" otherwise
+  int status = 0;           // HTTP status; 0 when no response came
+  std::string body;         // the response body, cut to 4 KiB
+  std::string retry_after;  // the Retry-After header, "" if absent
+  std::string error;        // why there was no response, "" otherwise
 };
 
 class Uploader {

@@ -47,11 +47,16 @@ Verdict ClassifyResponse(int status, std::string_view retry_after, int64_t now_w
 
 const char* VerdictName(VerdictKind kind) {
   switch (kind) {
-    case VerdictKind::kDelivered: return "delivered";
-    case VerdictKind::kRetry: return "retry";
-    case VerdictKind::kSplit: return "split";
-    case VerdictKind::kReject: return "reject";
-    case VerdictKind::kAuthFailed: return "auth_failed";
+    case VerdictKind::kDelivered:
+      return "delivered";
+    case VerdictKind::kRetry:
+      return "retry";
+    case VerdictKind::kSplit:
+      return "split";
+    case VerdictKind::kReject:
+      return "reject";
+    case VerdictKind::kAuthFailed:
+      return "auth_failed";
   }
   return "retry";
 }

@@ -24,8 +24,8 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
     std::string reason;
     Outcome outcome = Outcome::kDeadLetter;
     if (m.oversize) {
-      reason = "payload too large: " + std::to_string(m.full_size) + " bytes, mqtt.max_payload is " +
-               std::to_string(config_.mqtt.max_payload);
+      reason = "payload too large: " + std::to_string(m.full_size) +
+               " bytes, mqtt.max_payload is " + std::to_string(config_.mqtt.max_payload);
     } else {
       records_[n] = Normalized();
       outcome = normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &records_[n], &reason);

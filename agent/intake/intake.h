@@ -24,8 +24,8 @@ struct ReceivedMessage {
   int qos = 0;
   bool oversize = false;  // payload was cut: it exceeded mqtt.max_payload
   uint64_t full_size = 0;
-  uint16_t mid = 0;        // broker's packet id (QoS 1)
-  uint64_t hash = 0;       // RedeliveryFilter::Hash of topic and payload (QoS 1)
+  uint16_t mid = 0;   // broker's packet id (QoS 1)
+  uint64_t hash = 0;  // RedeliveryFilter::Hash of topic and payload (QoS 1)
 };
 
 class Intake {

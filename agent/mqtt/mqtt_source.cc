@@ -161,9 +161,9 @@ bool MqttSource::Connect() {
     mosquitto_message_callback_set(mosq_, OnMessageThunk);
     if (!ConfigureTls()) return false;
     if (!config_.mqtt.username.empty()) {
-      mosquitto_username_pw_set(mosq_, config_.mqtt.username.c_str(),
-                                config_.mqtt.password.empty() ? nullptr
-                                                              : config_.mqtt.password.c_str());
+      mosquitto_username_pw_set(
+          mosq_, config_.mqtt.username.c_str(),
+          config_.mqtt.password.empty() ? nullptr : config_.mqtt.password.c_str());
     }
   }
   state_.SetIntake("connecting");
@@ -214,7 +214,8 @@ bool MqttSource::ReadAvailable() {
     }
     bool drained = errno == EAGAIN || errno == EWOULDBLOCK;
     if (pending_count_ == before && drained) break;
-    if (pending_count_ >= config_.storage.commit_max_records || pending_bytes_ >= max_group_bytes_) {
+    if (pending_count_ >= config_.storage.commit_max_records ||
+        pending_bytes_ >= max_group_bytes_) {
       break;
     }
   }
@@ -286,8 +287,8 @@ void MqttSource::Run(const std::atomic<bool>& stop) {
     int timeout = holding ? static_cast<int>(std::clamp<int64_t>(
                                 commit_due_ms_ - clock_.MonotonicMillis(), 0, kPollMs))
                           : kPollMs;
-    platform::Result<platform::FdReady> ready = platform::WaitFd(
-        mosquitto_socket(mosq_), !holding && mosquitto_want_write(mosq_), timeout);
+    platform::Result<platform::FdReady> ready =
+        platform::WaitFd(mosquitto_socket(mosq_), !holding && mosquitto_want_write(mosq_), timeout);
     if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) {
       WaitBeforeReconnect(stop);
       continue;

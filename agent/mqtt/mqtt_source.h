@@ -65,8 +65,8 @@ class MqttSource {
   std::vector<ReceivedMessage> pending_;
   size_t pending_count_ = 0;  // pending_ is reused: only the first pending_count_ are live
   size_t qos1_pending_ = 0;
-  uint64_t pending_bytes_ = 0;   // topic and payload bytes of the pending group
-  uint64_t max_group_bytes_;     // a group never brings more than one group may (Queue)
+  uint64_t pending_bytes_ = 0;  // topic and payload bytes of the pending group
+  uint64_t max_group_bytes_;    // a group never brings more than one group may (Queue)
   size_t learned_window_ = 0;   // QoS 1 messages the broker sends before it waits for PUBACKs
   int64_t commit_due_ms_ = 0;   // monotonic: when the pending group must be committed
 };

@@ -30,7 +30,9 @@ void RedeliveryFilter::Load(const std::vector<std::string>& newest_first) {
   for (auto group = newest_first.rbegin(); group != newest_first.rend(); ++group) {
     const std::string& g = *group;
     for (size_t off = 0; off + kPackedSize <= g.size(); off += kPackedSize) {
-      auto b = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(g[off + i])); };
+      auto b = [&](size_t i) {
+        return static_cast<uint64_t>(static_cast<unsigned char>(g[off + i]));
+      };
       uint16_t mid = static_cast<uint16_t>(b(0) | (b(1) << 8));
       uint64_t hash = 0;
       for (int i = 0; i < 8; ++i) hash |= b(2 + i) << (8 * i);

@@ -25,8 +25,8 @@ std::string Unreachable(const std::string& url, httplib::Error e) {
 
 int ListDeadLetters(const DeadLettersArgs& a, std::string* out) {
   auto client = Connect(a);
-  std::string path = "/dead-letters?after=" + std::to_string(a.after) +
-                     "&limit=" + std::to_string(a.limit);
+  std::string path =
+      "/dead-letters?after=" + std::to_string(a.after) + "&limit=" + std::to_string(a.limit);
   auto res = client->Get(path);
   if (!res) return *out = Unreachable(a.url, res.error()), 1;
   auto page = nlohmann::json::parse(res->body, nullptr, false);
@@ -41,7 +41,8 @@ int ListDeadLetters(const DeadLettersArgs& a, std::string* out) {
             d.value("topic", "") + "  " + d.value("reason", "") + "\n    " + payload + "\n";
   }
   if (page["items"].empty()) {
-    *out += "no dead letters" + std::string(a.after ? " after id " + std::to_string(a.after) : "") + "\n";
+    *out += "no dead letters" + std::string(a.after ? " after id " + std::to_string(a.after) : "") +
+            "\n";
   } else if (page["items"].size() == static_cast<size_t>(a.limit)) {
     *out += "more: ferry dead-letters list --after " + page["next_after"].dump() + "\n";
   }

@@ -9,11 +9,11 @@
 namespace ferry::agent {
 
 struct DeadLettersArgs {
-  std::string url;    // the status server, "http://127.0.0.1:7070"
-  std::string token;  // status.token, when the server is not on loopback
-  int64_t after = 0;  // list: page after this id
-  int limit = 50;     // list: page size
-  bool all = false;   // replay: everything
+  std::string url;           // the status server, "http://127.0.0.1:7070"
+  std::string token;         // status.token, when the server is not on loopback
+  int64_t after = 0;         // list: page after this id
+  int limit = 50;            // list: page size
+  bool all = false;          // replay: everything
   std::vector<int64_t> ids;  // replay: these
 };
 

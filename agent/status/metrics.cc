@@ -25,8 +25,8 @@ std::string DeadLetterReasonLabel(const std::string& reason) {
     const char* label;
   };
   static constexpr Rule kRules[] = {
-      {"empty payload", "empty_payload"},   {"payload is not valid UTF-8", "invalid_utf8"},
-      {"invalid JSON", "invalid_json"},     {"payload too large", "too_large"},
+      {"empty payload", "empty_payload"},      {"payload is not valid UTF-8", "invalid_utf8"},
+      {"invalid JSON", "invalid_json"},        {"payload too large", "too_large"},
       {"refused by landing zone", "rejected"},
   };
   for (const Rule& r : kRules) {

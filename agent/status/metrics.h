@@ -23,14 +23,14 @@ class LabeledCounter {
 };
 
 struct Metrics {
-  LabeledCounter records_received;      // {source}
+  LabeledCounter records_received;  // {source}
   std::atomic<uint64_t> records_stored{0};
   std::atomic<uint64_t> records_delivered{0};
   LabeledCounter records_dead_lettered;  // {reason}
   LabeledCounter records_dropped;        // {reason}
   LabeledCounter upstream_requests;      // {code}: HTTP status, or "error" without a response
   std::atomic<uint64_t> upstream_bytes_sent{0};
-  LabeledCounter upstream_probes;        // {code}: probes while the breaker is open
+  LabeledCounter upstream_probes;  // {code}: probes while the breaker is open
   std::atomic<uint64_t> batches_delivered{0};
   std::atomic<int> mqtt_connected{0};
   std::atomic<uint64_t> mqtt_connects{0};

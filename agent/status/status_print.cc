@@ -34,10 +34,10 @@ std::string FormatStatusForPerson(const nlohmann::json& s) {
   out += Line("mqtt", Get(s, "mqtt", "state"));
   out += Line("queue", Get(s, "queue", "records") + " records, " + Get(s, "queue", "bytes") +
                            " bytes, oldest " + Get(s, "queue", "oldest_age_seconds") + " s");
-  out += Line("upstream", Get(s, "upstream", "state") + (Get(s, "upstream", "next_attempt") != "-"
-                                                             ? ", next attempt " +
-                                                                   Get(s, "upstream", "next_attempt")
-                                                             : ""));
+  out += Line("upstream", Get(s, "upstream", "state") +
+                              (Get(s, "upstream", "next_attempt") != "-"
+                                   ? ", next attempt " + Get(s, "upstream", "next_attempt")
+                                   : ""));
   out += Line("dead letters", Get(s, "dead_letters"));
   out += Line("received", Get(s, "counters", "records_received"));
   out += Line("delivered", Get(s, "counters", "records_delivered"));

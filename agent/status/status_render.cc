@@ -146,7 +146,8 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Family(o, "ferry_queue_disk_bytes", "gauge", "Bytes the queue database uses on disk.");
   Sample(o, "ferry_queue_disk_bytes", static_cast<double>(s.queue.disk_bytes));
   Family(o, "ferry_queue_oldest_age_seconds", "gauge", "Age of the oldest queued record.");
-  Sample(o, "ferry_queue_oldest_age_seconds", AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms));
+  Sample(o, "ferry_queue_oldest_age_seconds",
+         AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms));
   Family(o, "ferry_dead_letters", "gauge", "Records in the dead-letter store.");
   Sample(o, "ferry_dead_letters", static_cast<double>(s.queue.dead_letters));
   Family(o, "ferry_upstream_requests_total", "counter", "Requests to the landing zone, by code.");

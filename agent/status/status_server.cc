@@ -69,39 +69,42 @@ bool StatusServer::MayChange(const std::string& authorization, std::string* why)
 }
 
 void StatusServer::ReplayRoute() {
-  server_->Post("/dead-letters/replay", [this](const httplib::Request& req,
-                                               httplib::Response& res) {
-    std::string why;
-    if (!MayChange(req.get_header_value("Authorization"), &why)) {
-      res.status = 403;
-      res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
-      return;
-    }
-    std::vector<int64_t> ids;
-    auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-    if (body.is_object() && body.contains("ids") && body["ids"].is_array()) {
-      for (const auto& id : body["ids"]) {
-        if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
-      }
-    }
-    bool all = body.is_object() && body.value("all", false);
-    if (!body.is_object() || (ids.empty() && !all)) {
-      res.status = 400;
-      res.set_content(R"({"error":"send {\"ids\":[1,2]} or {\"all\":true}"})" "\n",
-                      "application/json");
-      return;
-    }
-    auto result = replay_(ids);
-    if (!result.ok()) {
-      res.status = result.status().code() == platform::Code::kNoSpace ? 507 : 500;
-      res.set_content(nlohmann::json({{"error", result.status().ToString()}}).dump() + "\n",
-                      "application/json");
-      return;
-    }
-    nlohmann::json out = {{"replayed", result->replayed}, {"records", result->records},
-                          {"dead_again", result->dead_again}, {"ignored", result->ignored}};
-    res.set_content(out.dump() + "\n", "application/json");
-  });
+  server_->Post(
+      "/dead-letters/replay", [this](const httplib::Request& req, httplib::Response& res) {
+        std::string why;
+        if (!MayChange(req.get_header_value("Authorization"), &why)) {
+          res.status = 403;
+          res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
+          return;
+        }
+        std::vector<int64_t> ids;
+        auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+        if (body.is_object() && body.contains("ids") && body["ids"].is_array()) {
+          for (const auto& id : body["ids"]) {
+            if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
+          }
+        }
+        bool all = body.is_object() && body.value("all", false);
+        if (!body.is_object() || (ids.empty() && !all)) {
+          res.status = 400;
+          res.set_content(R"({"error":"send {\"ids\":[1,2]} or {\"all\":true}"})"
+                          "\n",
+                          "application/json");
+          return;
+        }
+        auto result = replay_(ids);
+        if (!result.ok()) {
+          res.status = result.status().code() == platform::Code::kNoSpace ? 507 : 500;
+          res.set_content(nlohmann::json({{"error", result.status().ToString()}}).dump() + "\n",
+                          "application/json");
+          return;
+        }
+        nlohmann::json out = {{"replayed", result->replayed},
+                              {"records", result->records},
+                              {"dead_again", result->dead_again},
+                              {"ignored", result->ignored}};
+        res.set_content(out.dump() + "\n", "application/json");
+      });
 }
 
 void StatusServer::Routes() {
@@ -134,21 +137,25 @@ void StatusServer::Routes() {
   });
   server_->Get("/status", [this](const httplib::Request&, httplib::Response& res) {
     double uptime = static_cast<double>(clock_.MonotonicMillis() - started_mono_ms_) / 1000.0;
-    StatusSnapshot s = TakeSnapshot(config_.gateway.id, queue_, state_, clock_.WallMillis(), uptime);
-    res.set_content(RenderStatus(s, metrics_).dump(2, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace) + "\n",
-                    "application/json");
+    StatusSnapshot s =
+        TakeSnapshot(config_.gateway.id, queue_, state_, clock_.WallMillis(), uptime);
+    res.set_content(
+        RenderStatus(s, metrics_).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+            "\n",
+        "application/json");
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     double uptime = static_cast<double>(clock_.MonotonicMillis() - started_mono_ms_) / 1000.0;
-    StatusSnapshot s = TakeSnapshot(config_.gateway.id, queue_, state_, clock_.WallMillis(), uptime);
+    StatusSnapshot s =
+        TakeSnapshot(config_.gateway.id, queue_, state_, clock_.WallMillis(), uptime);
     res.set_content(RenderMetrics(s, metrics_), "text/plain; version=0.0.4");
   });
   server_->Get("/dead-letters", [this](const httplib::Request& req, httplib::Response& res) {
     int64_t after = 0;
     int limit = 100;
     if (req.has_param("after")) after = std::atoll(req.get_param_value("after").c_str());
-    if (req.has_param("limit")) limit = std::clamp(std::atoi(req.get_param_value("limit").c_str()), 1, 1000);
+    if (req.has_param("limit"))
+      limit = std::clamp(std::atoi(req.get_param_value("limit").c_str()), 1, 1000);
     auto list = queue_.ListDeadLetters(after, limit);
     if (!list.ok()) {
       res.status = 500;
@@ -157,14 +164,17 @@ void StatusServer::Routes() {
     }
     nlohmann::json items = nlohmann::json::array();
     for (const auto& d : *list) {
-      nlohmann::json item = {{"id", d.id}, {"reason", d.reason}, {"topic", d.topic},
+      nlohmann::json item = {{"id", d.id},
+                             {"reason", d.reason},
+                             {"topic", d.topic},
                              {"payload", d.payload},
                              {"received_at", platform::FormatRfc3339Millis(d.received_ms)},
                              {"dead_lettered_at", platform::FormatRfc3339Millis(d.created_ms)}};
       item["seq"] = d.seq ? nlohmann::json(*d.seq) : nlohmann::json();
       items.push_back(std::move(item));
     }
-    nlohmann::json page = {{"items", items}, {"next_after", list->empty() ? after : list->back().id}};
+    nlohmann::json page = {{"items", items},
+                           {"next_after", list->empty() ? after : list->back().id}};
     res.set_content(page.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
                     "application/json");
   });
@@ -174,7 +184,8 @@ Status StatusServer::Start() {
   std::string host;
   int port = 0;
   if (!SplitHostPort(config_.status.listen, &host, &port)) {
-    return Status::InvalidArgument("status.listen: expected HOST:PORT, got " + config_.status.listen);
+    return Status::InvalidArgument("status.listen: expected HOST:PORT, got " +
+                                   config_.status.listen);
   }
   Routes();
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };

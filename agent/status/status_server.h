@@ -1,6 +1,6 @@
 // The local HTTP status server (agent-contract.md, "Local HTTP status"): /healthz, /readyz,
-// /status, /metrics, GET /dead-letters, POST /dead-letters/replay and POST /reload. Endpoints that change
-// anything require `Authorization: Bearer <status.token>` when the server listens beyond
+// /status, /metrics, GET /dead-letters, POST /dead-letters/replay and POST /reload. Endpoints that
+// change anything require `Authorization: Bearer <status.token>` when the server listens beyond
 // loopback. Serves from its own small thread pool; reads the
 // shared state only through thread-safe accessors.
 #pragma once

@@ -6,7 +6,8 @@ using ferry::agent::BackoffCeilingMs;
 using ferry::agent::BackoffDelayMs;
 using ferry::agent::BackoffPolicy;
 
-TEST_CASE("the backoff ceiling doubles from the initial delay up to the cap (the documented table)") {
+TEST_CASE(
+    "the backoff ceiling doubles from the initial delay up to the cap (the documented table)") {
   BackoffPolicy p{1'000, 60'000};
   const int64_t table[] = {1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 60'000, 60'000};
   for (uint32_t attempt = 0; attempt < 8; ++attempt) {

@@ -16,12 +16,18 @@ TEST_CASE("metrics text carries every metric of the contract with its type") {
   s.now_wall_ms = 3500;
   std::string text = RenderMetrics(s, m);
   const char* families[][2] = {
-      {"ferry_records_received_total", "counter"},   {"ferry_records_stored_total", "counter"},
-      {"ferry_records_delivered_total", "counter"},  {"ferry_records_dead_lettered_total", "counter"},
-      {"ferry_records_dropped_total", "counter"},    {"ferry_queue_records", "gauge"},
-      {"ferry_queue_bytes", "gauge"},                {"ferry_queue_oldest_age_seconds", "gauge"},
-      {"ferry_dead_letters", "gauge"},               {"ferry_upstream_requests_total", "counter"},
-      {"ferry_upstream_bytes_sent_total", "counter"}, {"ferry_mqtt_connected", "gauge"},
+      {"ferry_records_received_total", "counter"},
+      {"ferry_records_stored_total", "counter"},
+      {"ferry_records_delivered_total", "counter"},
+      {"ferry_records_dead_lettered_total", "counter"},
+      {"ferry_records_dropped_total", "counter"},
+      {"ferry_queue_records", "gauge"},
+      {"ferry_queue_bytes", "gauge"},
+      {"ferry_queue_oldest_age_seconds", "gauge"},
+      {"ferry_dead_letters", "gauge"},
+      {"ferry_upstream_requests_total", "counter"},
+      {"ferry_upstream_bytes_sent_total", "counter"},
+      {"ferry_mqtt_connected", "gauge"},
   };
   for (auto& f : families) {
     CAPTURE(f[0]);

@@ -245,9 +245,7 @@ TEST_CASE("a file that is not a queue is moved aside and a new queue starts") {
   testing::TempDir dir;
   platform::FakeClock clock;
   std::string path = dir.File("q.db");
-  SUBCASE("garbage header") {
-    std::ofstream(path) << std::string(8192, 'x');
-  }
+  SUBCASE("garbage header") { std::ofstream(path) << std::string(8192, 'x'); }
   SUBCASE("unknown schema version") {
     auto q = OpenQueue(path, clock);
     q.reset();
@@ -415,7 +413,8 @@ TEST_CASE("counters survive reopening without a scan of every block") {
   storage::QueueStats before;
   {
     auto q = OpenWith(path, clock, 64u << 20, false);
-    for (int i = 0; i < 150; ++i) REQUIRE(AppendNoise(*q, 3, i, clock).ok());  // snapshots at 64, 128
+    for (int i = 0; i < 150; ++i)
+      REQUIRE(AppendNoise(*q, 3, i, clock).ok());  // snapshots at 64, 128
     auto b = q->NextBatch({7, 1ull << 30, true});
     REQUIRE(q->Ack((*b)->first_seq, (*b)->last_seq).ok());
     storage::DeadLetterInput dl{"empty payload", "t", "", 1};
