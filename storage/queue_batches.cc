@@ -9,6 +9,23 @@ namespace ferry::storage {
 using platform::Result;
 using platform::Status;
 
+namespace {
+
+// A dead letter from a row of "SELECT id,created_ms,received_ms,reason,topic,payload,seq".
+DeadLetter ReadDeadLetter(const Stmt& s) {
+  DeadLetter d;
+  d.id = s.Int(0);
+  d.created_ms = s.Int(1);
+  d.received_ms = s.Int(2);
+  d.reason = s.Text(3);
+  d.topic = s.Text(4);
+  d.payload = s.Blob(5);
+  if (!s.IsNull(6)) d.seq = static_cast<uint64_t>(s.Int(6));
+  return d;
+}
+
+}  // namespace
+
 Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt& first = stmts_->first_batch;
@@ -242,15 +259,7 @@ Result<std::vector<DeadLetter>> Queue::ListDeadLetters(int64_t after_id, int lim
       return row.status();
     }
     if (!*row) break;
-    DeadLetter d;
-    d.id = s.Int(0);
-    d.created_ms = s.Int(1);
-    d.received_ms = s.Int(2);
-    d.reason = s.Text(3);
-    d.topic = s.Text(4);
-    d.payload = s.Blob(5);
-    if (!s.IsNull(6)) d.seq = static_cast<uint64_t>(s.Int(6));
-    out.push_back(std::move(d));
+    out.push_back(ReadDeadLetter(s));
   }
   s.Reset();
   return out;
@@ -268,15 +277,7 @@ Result<std::vector<DeadLetter>> Queue::GetDeadLetters(std::span<const int64_t> i
       return row.status();
     }
     if (*row) {
-      DeadLetter d;
-      d.id = s.Int(0);
-      d.created_ms = s.Int(1);
-      d.received_ms = s.Int(2);
-      d.reason = s.Text(3);
-      d.topic = s.Text(4);
-      d.payload = s.Blob(5);
-      if (!s.IsNull(6)) d.seq = static_cast<uint64_t>(s.Int(6));
-      out.push_back(std::move(d));
+      out.push_back(ReadDeadLetter(s));
     }
     s.Reset();
   }

@@ -59,27 +59,20 @@ Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::stri
   ZSTD_DCtx_reset(ctx_->d, ZSTD_reset_session_only);
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   size_t start = out.size();
-  size_t ret = 0;
-  while (in.pos < in.size) {
+  size_t ret = 1;
+  // Until all input is read and the decoder holds nothing more of the last frame.
+  while (in.pos < in.size || ret != 0) {
     size_t old = out.size();
     out.resize(old + ZSTD_DStreamOutSize());
     ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
     ret = ZSTD_decompressStream(ctx_->d, &ob, &in);
     out.resize(old + ob.pos);
-    if (ZSTD_isError(ret))
+    if (ZSTD_isError(ret)) {
       return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
-    if (out.size() - start > max_bytes) return Status::Corruption("zstd: content over size limit");
-  }
-  // Flush what the decoder still holds for the last frame.
-  while (ret != 0) {
-    size_t old = out.size();
-    out.resize(old + ZSTD_DStreamOutSize());
-    ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
-    ret = ZSTD_decompressStream(ctx_->d, &ob, &in);
-    out.resize(old + ob.pos);
-    if (ZSTD_isError(ret))
-      return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(ret));
-    if (ob.pos == 0 && ret != 0) return Status::Corruption("zstd: truncated frame");
+    }
+    if (in.pos == in.size && ob.pos == 0 && ret != 0) {
+      return Status::Corruption("zstd: truncated frame");
+    }
     if (out.size() - start > max_bytes) return Status::Corruption("zstd: content over size limit");
   }
   return Status::Ok();
