@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace ferry::agent {
 namespace {
@@ -109,16 +110,17 @@ void NullEverywhere(json* v, const std::vector<std::string>& texts,
   }
 }
 
+// Adds the members of `value` (an object) to `out` under "<prefix><separator><key>", nested
+// objects recursively; `prefix` is restored on return.
 void FlattenInto(json&& value, std::string& prefix, std::string_view separator, json* out) {
-  if (!value.is_object() || value.empty()) {
-    (*out)[prefix] = std::move(value);
-    return;
-  }
   size_t keep = prefix.size();
   for (auto& [key, child] : value.items()) {
-    if (keep > 0) prefix.append(separator);
-    prefix.append(key);
-    FlattenInto(std::move(child), prefix, separator, out);
+    prefix.append(separator).append(key);
+    if (child.is_object() && !child.empty()) {
+      FlattenInto(std::move(child), prefix, separator, out);
+    } else {
+      (*out)[prefix] = std::move(child);
+    }
     prefix.resize(keep);
   }
 }
@@ -203,13 +205,20 @@ std::optional<double> ParseFactor(std::string_view text) {
 
 void Flatten(json* data, std::string_view separator) {
   if (!data->is_object()) return;
-  bool nested = false;
-  for (const auto& [key, value] : data->items()) nested = nested || value.is_object();
-  if (!nested) return;
-  json out = json::object();
+  // In place: members that are not nested objects keep their nodes; only nested objects are
+  // taken out and their members added, so most of a flat-ish payload is not rebuilt.
+  std::vector<std::string> nested;
+  for (const auto& [key, value] : data->items()) {
+    if (value.is_object() && !value.empty()) nested.push_back(key);
+  }
   std::string prefix;
-  FlattenInto(std::move(*data), prefix, separator, &out);
-  *data = std::move(out);
+  for (std::string& key : nested) {
+    auto it = data->find(key);
+    json child = std::move(*it);
+    data->erase(it);
+    prefix = std::move(key);
+    FlattenInto(std::move(child), prefix, separator, data);
+  }
 }
 
 std::string CheckFieldOps(const FieldOpsSpec& spec) {

@@ -101,8 +101,8 @@ class FieldOps {
 
 // Replaces nested objects by their members, the keys joined with `separator`:
 // {"BME280":{"Temperature":21.4}} -> {"BME280_Temperature":21.4}. Arrays are values and stay
-// as they are; an empty object stays as a value. Should two paths flatten to the same key,
-// the one later in key order wins.
+// as they are; an empty object stays as a value. Should a flattened key equal a key that was
+// already there ({"a":{"b":2},"a_b":1}), the flattened value wins.
 void Flatten(nlohmann::json* data, std::string_view separator);
 
 }  // namespace ferry::agent

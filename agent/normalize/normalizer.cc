@@ -95,9 +95,10 @@ Normalizer::Normalizer(std::vector<Route> routes) : default_rule_(CompileRoute(R
 
 const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_view>* captures,
                                     int* index) const {
+  size_t levels = TopicTemplate::CountLevels(msg.topic);
   for (size_t i = 0; i < routes_.size(); ++i) {
     const RouteRule& rule = routes_[i];
-    if (rule.topic.Match(msg.topic, captures) && ShapeMatches(rule.shape, msg.payload)) {
+    if (rule.topic.Match(msg.topic, levels, captures) && ShapeMatches(rule.shape, msg.payload)) {
       *index = static_cast<int>(i);
       return rule;
     }

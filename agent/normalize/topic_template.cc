@@ -28,11 +28,14 @@ platform::Result<TopicTemplate> TopicTemplate::Parse(std::string_view text) {
     if (last) break;
     pos = end + 1;
   }
-  if (t.levels_.back().kind != Kind::kRest) {
+  bool rest = t.levels_.back().kind == Kind::kRest;
+  if (!rest) {
     for (size_t i = 0; i < t.levels_.size() && t.span_ < 0; ++i) {
       if (t.levels_[i].kind == Kind::kCapture) t.span_ = static_cast<int>(i);
     }
   }
+  t.min_levels_ = rest ? t.levels_.size() - 1 : t.levels_.size();  // "a/#" matches "a"
+  t.fixed_levels_ = !rest && t.span_ < 0;
   return t;
 }
 
@@ -75,11 +78,22 @@ bool TopicTemplate::MatchLevel(const Level& want, std::string_view level,
   return true;
 }
 
+size_t TopicTemplate::CountLevels(std::string_view topic) {
+  return 1 + static_cast<size_t>(std::count(topic.begin(), topic.end(), '/'));
+}
+
 bool TopicTemplate::Match(std::string_view topic, std::vector<std::string_view>* captures) const {
-  if (levels_.empty()) return false;
+  return Match(topic, CountLevels(topic), captures);
+}
+
+bool TopicTemplate::Match(std::string_view topic, size_t topic_levels,
+                          std::vector<std::string_view>* captures) const {
+  if (levels_.empty() || topic_levels < min_levels_) return false;
+  if (fixed_levels_ && topic_levels != levels_.size()) return false;
   if (!topic.empty() && topic.front() == '$' && levels_[0].kind != Kind::kLiteral) return false;
   if (captures != nullptr) captures->assign(capture_names_.size(), std::string_view());
-  return span_ < 0 ? MatchLeftToRight(topic, captures) : MatchSpanning(topic, captures);
+  return span_ < 0 ? MatchLeftToRight(topic, captures)
+                   : MatchSpanning(topic, topic_levels, captures);
 }
 
 bool TopicTemplate::MatchLeftToRight(std::string_view topic,
@@ -101,9 +115,8 @@ bool TopicTemplate::MatchLeftToRight(std::string_view topic,
 }
 
 // Levels before span_ from the left, levels after it from the right, the rest to span_.
-bool TopicTemplate::MatchSpanning(std::string_view topic,
+bool TopicTemplate::MatchSpanning(std::string_view topic, size_t topic_levels,
                                   std::vector<std::string_view>* captures) const {
-  size_t topic_levels = 1 + static_cast<size_t>(std::count(topic.begin(), topic.end(), '/'));
   if (topic_levels < levels_.size()) return false;
   size_t begin = 0;  // start of the first level not yet matched from the left
   for (int i = 0; i < span_; ++i) {

@@ -44,6 +44,11 @@ class TopicTemplate {
   // True if `topic` matches. On a match `captures` (if not null) holds one view into `topic`
   // per capture, in template order; on no match its content is unspecified.
   bool Match(std::string_view topic, std::vector<std::string_view>* captures) const;
+  // The same, with the topic's number of levels (1 + its count of '/') counted once by a
+  // caller that tries many templates on one topic.
+  bool Match(std::string_view topic, size_t topic_levels,
+             std::vector<std::string_view>* captures) const;
+  static size_t CountLevels(std::string_view topic);
 
   // Index of capture `name` in Match's `captures`, or -1 if the template has no such capture.
   int CaptureIndex(std::string_view name) const;
@@ -62,12 +67,15 @@ class TopicTemplate {
   bool MatchLevel(const Level& want, std::string_view level,
                   std::vector<std::string_view>* captures) const;
   bool MatchLeftToRight(std::string_view topic, std::vector<std::string_view>* captures) const;
-  bool MatchSpanning(std::string_view topic, std::vector<std::string_view>* captures) const;
+  bool MatchSpanning(std::string_view topic, size_t topic_levels,
+                     std::vector<std::string_view>* captures) const;
 
   std::string text_;
   std::vector<Level> levels_;
   std::vector<std::string> capture_names_;
-  int span_ = -1;  // index in levels_ of the capture that may span levels, -1 if none
+  int span_ = -1;              // index in levels_ of the capture that may span levels, -1 if none
+  size_t min_levels_ = 0;      // a topic with fewer levels cannot match
+  bool fixed_levels_ = false;  // a topic with more levels than levels_ cannot match either
 };
 
 // A string with {name} placeholders filled from a match's captures: "relay_{channel}".

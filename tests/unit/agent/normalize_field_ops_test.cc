@@ -167,10 +167,13 @@ TEST_CASE("flatten joins nested object keys and keeps arrays and empty objects")
   json flat = {{"a", 1}};
   Flatten(&flat, ".");
   CHECK(flat == json{{"a", 1}});
-  // A clash: "a_b" from {"a":{"b":2}} and the top-level "a_b"; the later key ("a_b") wins.
+  // A clash: "a_b" from {"a":{"b":2}} and the top-level "a_b": the flattened value wins.
   json clash = {{"a", {{"b", 2}}}, {"a_b", 1}};
   Flatten(&clash, "_");
-  CHECK(clash == json{{"a_b", 1}});
+  CHECK(clash == json{{"a_b", 2}});
+  json deep = {{"x", {{"y", {{"z", {{"w", 1}}}}}}}};
+  Flatten(&deep, "");
+  CHECK(deep == json{{"xyzw", 1}});
 }
 
 TEST_CASE("the operations run in their documented order") {

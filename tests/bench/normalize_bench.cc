@@ -1,0 +1,130 @@
+// Normalizer micro-benchmark: messages per second on one core for each device family of
+// ../shared/data/devices through its example config, against just parsing the same payloads
+// with nlohmann::json in the same run (the floor any JSON normalizer pays).
+//
+// Usage: ferry-normalize-bench [--runs N] [--min-ms MS] [--only FAMILY] [SOURCE_DIR [DEVICES_DIR]]
+// Prints a Markdown table: medians of N runs (default 5); each run times at least MS
+// milliseconds (default 300) of each side, normalize and parse interleaved.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/config/config.h"
+#include "agent/normalize/normalizer.h"
+
+namespace {
+
+using ferry::agent::Normalizer;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const char* const kFamilies[] = {"zigbee2mqtt", "tasmota",   "shelly_gen1", "shelly_gen2",
+                                 "ttn_v3",      "owntracks", "esphome",     "telegraf"};
+
+struct Msg {
+  std::string topic;
+  std::string payload;
+};
+
+std::vector<Msg> LoadMessages(const std::string& path) {
+  std::vector<Msg> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    json v = json::parse(line, nullptr, false);
+    if (!v.is_object() || !v["topic"].is_string() || !v["payload"].is_string()) continue;
+    out.push_back({v["topic"].get<std::string>(), v["payload"].get<std::string>()});
+  }
+  return out;
+}
+
+// Seconds per message of `body` over `msgs`, repeating the set for at least `min_ms`.
+template <typename Body>
+double SecondsPerMessage(const std::vector<Msg>& msgs, int64_t min_ms, Body body) {
+  size_t done = 0;
+  auto start = Clock::now();
+  auto deadline = start + std::chrono::milliseconds(min_ms);
+  do {
+    for (const Msg& m : msgs) body(m);
+    done += msgs.size();
+  } while (Clock::now() < deadline);
+  return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(done);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct Row {
+  std::string family;
+  size_t messages;
+  double normalize_per_s;
+  double parse_per_s;
+};
+
+Row Measure(const std::string& family, const std::vector<Msg>& msgs, const Normalizer& n, int runs,
+            int64_t min_ms) {
+  int64_t sink = 0;
+  auto normalize = [&](const Msg& m) {
+    ferry::agent::Normalized out;  // as the intake does: a fresh record per message
+    std::string reason;
+    sink += static_cast<int>(n.Normalize({m.topic, m.payload, 1'795'256'100'000}, &out, &reason));
+  };
+  auto parse = [&](const Msg& m) {
+    json v = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
+    sink += static_cast<int>(v.type());
+  };
+  std::vector<double> norm_s, parse_s;
+  for (int r = 0; r < runs; ++r) {
+    norm_s.push_back(SecondsPerMessage(msgs, min_ms, normalize));
+    parse_s.push_back(SecondsPerMessage(msgs, min_ms, parse));
+  }
+  if (sink == 42) std::puts("");  // keeps the work observable
+  return {family, msgs.size(), 1 / Median(norm_s), 1 / Median(parse_s)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 5;
+  int64_t min_ms = 300;
+  std::string only;
+  std::vector<std::string> dirs;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--runs" && i + 1 < argc) {
+      runs = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--only" && i + 1 < argc) {
+      only = argv[++i];
+    } else if (arg == "--min-ms" && i + 1 < argc) {
+      min_ms = std::max(1, std::atoi(argv[++i]));
+    } else {
+      dirs.push_back(arg);
+    }
+  }
+  std::string source = dirs.size() > 0 ? dirs[0] : FERRY_SOURCE_DIR;
+  std::string devices = dirs.size() > 1 ? dirs[1] : source + "/../shared/data/devices";
+  std::printf("| family | messages | normalize msg/s | parse-only msg/s | normalize / parse |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  for (const char* family : kFamilies) {
+    if (!only.empty() && only != family) continue;
+    auto config = ferry::agent::LoadConfig(source + "/config/examples/" + family + ".json");
+    if (!config.ok()) {
+      std::fprintf(stderr, "%s\n", config.status().message().c_str());
+      return 1;
+    }
+    std::vector<Msg> msgs = LoadMessages(devices + "/" + family + ".ndjson");
+    Row row = Measure(family, msgs, Normalizer(config->routes), runs, min_ms);
+    std::printf("| %s | %zu | %.0f | %.0f | %.2fx |\n", row.family.c_str(), row.messages,
+                row.normalize_per_s, row.parse_per_s, row.parse_per_s / row.normalize_per_s);
+    std::fflush(stdout);
+  }
+  return 0;
+}
