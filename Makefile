@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all deps build test demo sanitize clean format
+.PHONY: all deps build test demo sanitize clean format readme schema packages
 
 all: build
 
@@ -37,3 +37,12 @@ clean:
 # Regenerates the README's option table from the config declaration.
 readme:
 	@python3 toolchains/update_readme.py $(BUILD)/agent/ferry README.md
+
+# Regenerates config/ferry.schema.json, the config's JSON Schema, from the declaration.
+schema:
+	@cmake --build $(BUILD) -j $(JOBS) --target ferry
+	@$(BUILD)/agent/ferry config-schema > config/ferry.schema.json
+
+# Builds the amd64 .deb packages, lints them, installs and removes them on this machine.
+packages: build
+	@toolchains/test-packages.sh $(BUILD)
