@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 DEMO_ARGS ?=
 
-.PHONY: all deps build test demo sanitize clean format readme schema packages
+.PHONY: all deps build test demo sanitize clean format readme schema cross-arm64 cross-armhf packages
 
 all: build
 
@@ -32,7 +32,7 @@ format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-arm64 build-armhf
 
 # Regenerates the README's option table from the config declaration.
 readme:
@@ -42,6 +42,12 @@ readme:
 schema:
 	@cmake --build $(BUILD) -j $(JOBS) --target ferry
 	@$(BUILD)/agent/ferry config-schema > config/ferry.schema.json
+
+# Cross builds for ARM gateways, unit tests under qemu-user, .deb packages (build-arm64/, ...).
+cross-arm64:
+	@toolchains/cross-build.sh arm64
+cross-armhf:
+	@toolchains/cross-build.sh armhf
 
 # Builds the amd64 .deb packages, lints them, installs and removes them on this machine.
 packages: build
