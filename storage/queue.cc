@@ -377,6 +377,13 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
     c_ = before;  // nothing was stored
     return st;
   }
+  if (result.dropped > 0) {
+    // At the quota the file must shrink now, not at the next housekeeping: hand the dropped
+    // pages back and fold the WAL into the database.
+    Status shrink = db_->Exec("PRAGMA incremental_vacuum");
+    if (shrink.ok()) shrink = db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!shrink.ok()) platform::LogWarn("queue", "shrinking after a drop: " + shrink.ToString());
+  }
   return result;
 }
 
