@@ -74,7 +74,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 echo "cross-build: configuring $build for $triplet"
-cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$toolchain" "$@"
 cmake --build "$build" -j "$jobs"
 
 # Every program built is for the target (a host library that leaked in would fail the link).
