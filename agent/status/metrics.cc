@@ -25,9 +25,15 @@ std::string DeadLetterReasonLabel(const std::string& reason) {
     const char* label;
   };
   static constexpr Rule kRules[] = {
-      {"empty payload", "empty_payload"},      {"payload is not valid UTF-8", "invalid_utf8"},
-      {"invalid JSON", "invalid_json"},        {"payload too large", "too_large"},
+      {"empty payload", "empty_payload"},
+      {"payload is not valid UTF-8", "invalid_utf8"},
+      {"invalid JSON", "invalid_json"},
+      {"payload too large", "too_large"},
       {"refused by landing zone", "rejected"},
+      {"invalid line protocol", "invalid_line_protocol"},
+      {"validation failed", "validation_failed"},
+      {"JSON nested deeper", "too_deep"},
+      {"payload is only whitespace", "empty_payload"},
   };
   for (const Rule& r : kRules) {
     if (reason.rfind(r.prefix, 0) == 0) return r.label;

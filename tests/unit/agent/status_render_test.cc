@@ -64,5 +64,9 @@ TEST_CASE("dead letter reasons get short metric labels") {
   CHECK(DeadLetterReasonLabel("empty payload") == "empty_payload");
   CHECK(DeadLetterReasonLabel("invalid JSON: syntax error at byte 3") == "invalid_json");
   CHECK(DeadLetterReasonLabel("payload is not valid UTF-8 (byte 0)") == "invalid_utf8");
+  CHECK(DeadLetterReasonLabel("invalid line protocol at byte 4: no fields") ==
+        "invalid_line_protocol");
+  CHECK(DeadLetterReasonLabel("validation failed: temperature out of range") ==
+        "validation_failed");
   CHECK(DeadLetterReasonLabel("something new") == "invalid_message");
 }
