@@ -42,4 +42,13 @@ class FakeClock : public Clock {
   std::atomic<int64_t> wall_ms_;
 };
 
+// A UTC calendar time, computed in 64 bits (time_t is 32-bit on armhf and wraps in 2038).
+struct CivilTime {
+  int year;
+  unsigned month;  // 1-12
+  unsigned day;    // 1-31
+  int hour, minute, second;
+};
+CivilTime ToUtcCivil(int64_t unix_secs);
+
 }  // namespace ferry::platform

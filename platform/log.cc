@@ -60,11 +60,9 @@ std::string FormatRfc3339Millis(int64_t unix_ms) {
   if (slot < 0) {
     slot = next_slot;
     next_slot ^= 1;
-    time_t t = static_cast<time_t>(secs);
-    tm utc{};
-    gmtime_r(&t, &utc);
-    snprintf(cached[slot], sizeof cached[slot], "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
-             utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    CivilTime c = ToUtcCivil(secs);
+    snprintf(cached[slot], sizeof cached[slot], "%04d-%02u-%02uT%02d:%02d:%02d", c.year, c.month,
+             c.day, c.hour, c.minute, c.second);
     cached_secs[slot] = secs;
   }
   std::string out(cached[slot]);

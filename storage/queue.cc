@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
+#include "platform/clock.h"
 #include "platform/file.h"
 #include "platform/log.h"
 #include "storage/queue_internal.h"
@@ -20,11 +20,10 @@ namespace {
 constexpr int kEpochLength = 8;
 
 std::string CorruptName(const std::string& path, int64_t wall_ms) {
-  time_t t = static_cast<time_t>(wall_ms / 1000);
-  tm utc{};
-  gmtime_r(&t, &utc);
+  platform::CivilTime c = platform::ToUtcCivil(wall_ms / 1000);
   char buf[32];
-  strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &utc);
+  snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute,
+           c.second);
   return path + ".corrupt-" + buf;
 }
 

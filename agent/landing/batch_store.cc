@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "platform/clock.h"
 #include "platform/file.h"
 
 namespace ferry::landing {
@@ -92,11 +93,9 @@ Result<std::unique_ptr<BatchStore>> BatchStore::Open(const std::string& root,
 
 std::string BatchStore::FormatDate(int64_t unix_ms) {
   int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
-  time_t t = static_cast<time_t>(secs);
-  tm utc{};
-  gmtime_r(&t, &utc);
+  platform::CivilTime c = platform::ToUtcCivil(secs);
   char buf[32];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday);
+  snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
   return buf;
 }
 
