@@ -1,5 +1,6 @@
 // ferry-landing: the reference landing-zone receiver (see landing-protocol.md).
-// Exit codes: 0 after SIGTERM/SIGINT, 2 for a bad command line, 1 when it cannot start or serve.
+// Exit codes: 0 after SIGTERM/SIGINT, 2 for a bad command line (also TLS files that cannot be
+// used), 1 when it cannot start or serve.
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -63,15 +64,20 @@ int Run(const landing::Options& o) {
   auto store = landing::BatchStore::Open(o.root, platform::SystemClock());
   if (!store.ok()) return Fail(store.status().ToString());
   landing::Receiver receiver(**store, ro);
-  landing::HttpServer server(receiver, o.max_body);
+  landing::HttpServer server(receiver, o.max_body, o.tls);
   auto port = server.Bind(o.host, o.port);
   if (!port.ok()) return Fail(port.status().ToString());
   std::string host = o.host.find(':') == std::string::npos ? o.host : "[" + o.host + "]";
   // Tests and scripts wait for this line to learn the port.
-  std::printf("listening on http://%s:%d\n", host.c_str(), *port);
+  const char* scheme = o.tls.enabled() ? "https" : "http";
+  std::printf("listening on %s://%s:%d\n", scheme, host.c_str(), *port);
   std::fflush(stdout);
-  platform::LogInfo("landing", "listening on " + host + ":" + std::to_string(*port) + ", root " +
-                                   o.root + (ro.token.empty() ? "" : ", token required"));
+  std::string tls = !o.tls.enabled()          ? ""
+                    : o.tls.client_ca.empty() ? ", TLS"
+                                              : ", TLS with client certificates";
+  platform::LogInfo("landing", "listening on " + std::string(scheme) + "://" + host + ":" +
+                                   std::to_string(*port) + ", root " + o.root + tls +
+                                   (ro.token.empty() ? "" : ", token required"));
   return Serve(server);
 }
 
@@ -90,6 +96,16 @@ int main(int argc, char** argv) {
   if (options->help) {
     std::fputs(landing::Usage().c_str(), stdout);
     return 0;
+  }
+  if (options->tls.enabled()) {
+    ApplyLogOptions(*options);
+    std::string warning;
+    platform::Status tls = landing::CheckTlsFiles(options->tls, &warning);
+    if (!tls.ok()) {
+      std::fprintf(stderr, "ferry-landing: %s\n", tls.message().c_str());
+      return 2;
+    }
+    if (!warning.empty()) platform::LogWarn("landing", warning);
   }
   return Run(*options);
 }

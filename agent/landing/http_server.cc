@@ -37,10 +37,16 @@ void SocketOptions(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
+std::unique_ptr<httplib::Server> MakeServer(const TlsFiles& tls) {
+  if (!tls.enabled()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(
+      [tls](SSL_CTX& ctx) { return ConfigureServerContext(ctx, tls); });
+}
+
 }  // namespace
 
-HttpServer::HttpServer(const Receiver& receiver, uint64_t max_body)
-    : receiver_(receiver), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(const Receiver& receiver, uint64_t max_body, const TlsFiles& tls)
+    : receiver_(receiver), server_(MakeServer(tls)) {
   httplib::Server& s = *server_;
   s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   s.set_socket_options(SocketOptions);
@@ -78,6 +84,10 @@ HttpServer::HttpServer(const Receiver& receiver, uint64_t max_body)
 HttpServer::~HttpServer() = default;
 
 platform::Result<int> HttpServer::Bind(const std::string& host, int port) {
+  if (!server_->is_valid()) {
+    return platform::Status::InvalidArgument(
+        "TLS: cannot load the files of --tls-cert, --tls-key or --tls-client-ca");
+  }
   int bound = port;
   bool ok = true;
   if (port == 0) {

@@ -1,5 +1,6 @@
-// The HTTP side of ferry-landing: a cpp-httplib server with a small thread pool that hands every
-// request to a Receiver. Usage: Bind, then Serve in a thread, then Stop from another thread.
+// The HTTP side of ferry-landing: a cpp-httplib server (HTTPS with TLS files) with a small thread
+// pool that hands every request to a Receiver. Usage: Bind, then Serve in a thread, then Stop
+// from another thread.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "agent/landing/receiver.h"
+#include "agent/landing/tls.h"
 #include "platform/status.h"
 
 namespace httplib {
@@ -22,14 +24,16 @@ class HttpServer {
   static constexpr int kThreads = 4;
 
   // `receiver` must outlive the server. Bodies larger than `max_body` are refused with 413
-  // before they reach the receiver.
-  HttpServer(const Receiver& receiver, uint64_t max_body);
+  // before they reach the receiver. With `tls.enabled()` it serves HTTPS (check the files with
+  // CheckTlsFiles first: a file that cannot be loaded makes Bind fail).
+  HttpServer(const Receiver& receiver, uint64_t max_body, const TlsFiles& tls = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Listens on host:port; port 0 picks a free port. Returns the port bound.
-  // kUnavailable if the address is in use, not local or not permitted.
+  // kUnavailable if the address is in use, not local or not permitted; kInvalidArgument if the
+  // TLS files could not be loaded.
   platform::Result<int> Bind(const std::string& host, int port);
 
   // Accepts and answers requests until Stop. Blocks; call after a successful Bind.

@@ -22,6 +22,12 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
   } else if (name == "--token-file") {
     if (value.empty()) return Status::InvalidArgument("--token-file: must not be empty");
     o->token_file = value;
+  } else if (name == "--tls-cert" || name == "--tls-key" || name == "--tls-client-ca") {
+    if (value.empty()) return Status::InvalidArgument(std::string(name) + ": must not be empty");
+    std::string* target = name == "--tls-cert"  ? &o->tls.cert
+                          : name == "--tls-key" ? &o->tls.key
+                                                : &o->tls.client_ca;
+    *target = value;
   } else if (name == "--max-body" || name == "--max-decompressed") {
     uint64_t* target = name == "--max-body" ? &o->max_body : &o->max_decompressed;
     if (!agent::ParseSize(value, target) || *target == 0) {
@@ -49,6 +55,7 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
 
 std::string Usage() {
   return "usage: ferry-landing --listen HOST:PORT --root DIR [--token-file FILE]\n"
+         "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
          "                     [--max-body SIZE] [--max-decompressed SIZE]\n"
          "                     [--log-level debug|info|warn|error] [--log-format text|json]\n"
          "\n"
@@ -56,8 +63,18 @@ std::string Usage() {
          "  --listen HOST:PORT        address to serve on; port 0 picks a free port\n"
          "  --root DIR                landing zone: DIR/gateway=G/dt=YYYY-MM-DD/KEY.ndjson.zst\n"
          "  --token-file FILE         require 'Authorization: Bearer <token in FILE>'\n"
+         "  --tls-cert FILE           serve HTTPS with this certificate (PEM; then any\n"
+         "                            intermediate CA certificates)\n"
+         "  --tls-key FILE            the certificate's private key (PEM, unencrypted)\n"
+         "  --tls-client-ca FILE      mutual TLS: require a client certificate signed by a CA\n"
+         "                            in FILE (PEM); others are refused in the handshake\n"
          "  --max-body SIZE           largest request body (default 64MiB)\n"
-         "  --max-decompressed SIZE   largest decompressed body (default 256MiB)\n";
+         "  --max-decompressed SIZE   largest decompressed body (default 256MiB)\n"
+         "  --log-level LEVEL         debug, info (default), warn or error\n"
+         "  --log-format FORMAT       text (default) or json, on stderr\n"
+         "\n"
+         "Exit codes: 0 after SIGTERM or SIGINT, 2 for a bad command line or unusable TLS files,\n"
+         "1 when it cannot start or serve.\n";
 }
 
 platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
@@ -87,6 +104,13 @@ platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (!have_listen) return Status::InvalidArgument("--listen is required");
   if (o.root.empty()) return Status::InvalidArgument("--root is required");
+  if (o.tls.cert.empty() != o.tls.key.empty()) {
+    return Status::InvalidArgument(o.tls.cert.empty() ? "--tls-key needs --tls-cert"
+                                                      : "--tls-cert needs --tls-key");
+  }
+  if (!o.tls.client_ca.empty() && o.tls.cert.empty()) {
+    return Status::InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   return o;
 }
 

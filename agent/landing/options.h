@@ -1,5 +1,6 @@
 // The command line of ferry-landing:
-//   ferry-landing --listen HOST:PORT --root DIR [--token-file F] [--max-body SIZE]
+//   ferry-landing --listen HOST:PORT --root DIR [--token-file F]
+//                 [--tls-cert F --tls-key F [--tls-client-ca F]] [--max-body SIZE]
 //                 [--max-decompressed SIZE] [--log-level L] [--log-format text|json]
 // Options take their value as the next argument or after '='. Pure functions; thread-safe.
 #pragma once
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/landing/tls.h"
 #include "platform/status.h"
 
 namespace ferry::landing {
@@ -19,6 +21,7 @@ struct Options {
   int port = 0;       // 0: pick a free port
   std::string root;
   std::string token_file;  // "" = no token required
+  TlsFiles tls;            // --tls-cert, --tls-key, --tls-client-ca; cert "" = plain HTTP
   uint64_t max_body = 64ull << 20;
   uint64_t max_decompressed = 256ull << 20;
   std::string log_level = "info";
@@ -29,7 +32,8 @@ struct Options {
 std::string Usage();
 
 // Parses the arguments after the program name. kInvalidArgument naming the option that is
-// wrong, missing or unknown.
+// wrong, missing or unknown (also --tls-cert without --tls-key, or the other way round, and
+// --tls-client-ca without both). Does not open the files: CheckTlsFiles does.
 platform::Result<Options> ParseOptions(const std::vector<std::string>& args);
 
 // The token in file `path`, surrounding whitespace removed. kNotFound/kIoError if unreadable,

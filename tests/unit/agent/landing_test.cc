@@ -367,6 +367,32 @@ TEST_CASE("the command line is parsed and checked") {
   CHECK(ipv6->max_body == 2000);
 }
 
+TEST_CASE("TLS options come as a certificate and key pair, a client CA only with them") {
+  auto o = ParseOptions({"--listen", "127.0.0.1:0", "--root", "/x", "--tls-cert", "c.pem",
+                         "--tls-key=k.pem", "--tls-client-ca", "ca.pem"});
+  REQUIRE(o.ok());
+  CHECK(o->tls.enabled());
+  CHECK(o->tls.cert == "c.pem");
+  CHECK(o->tls.key == "k.pem");
+  CHECK(o->tls.client_ca == "ca.pem");
+  CHECK(!ParseOptions({"--listen", "127.0.0.1:0", "--root", "/x"})->tls.enabled());
+  auto no_key = ParseOptions({"--listen", "h:1", "--root", "/x", "--tls-cert", "c.pem"});
+  REQUIRE(!no_key.ok());
+  CHECK(no_key.status().message() == "--tls-cert needs --tls-key");
+  CHECK(!ParseOptions({"--listen", "h:1", "--root", "/x", "--tls-key", "k.pem"}).ok());
+  CHECK(!ParseOptions({"--listen", "h:1", "--root", "/x", "--tls-client-ca", "ca.pem"}).ok());
+  CHECK(!ParseOptions({"--listen", "h:1", "--root", "/x", "--tls-cert="}).ok());
+}
+
+TEST_CASE("unreadable TLS files are refused naming the option, the file and what to give") {
+  TlsFiles files{"/nonexistent/cert.pem", "/nonexistent/key.pem", ""};
+  platform::Status st = CheckTlsFiles(files, nullptr);
+  CHECK(st.code() == platform::Code::kNotFound);
+  CHECK(st.message() ==
+        "--tls-cert /nonexistent/cert.pem: cannot read it (No such file or directory); give the "
+        "server certificate (PEM), then any intermediate CAs");
+}
+
 TEST_CASE("the HTTP server answers a batch over loopback") {
   Fixture f;
   HttpServer server(*f.receiver, 1 << 20);
