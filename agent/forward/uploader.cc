@@ -1,12 +1,18 @@
 #include "agent/forward/uploader.h"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+
+#include "agent/forward/tls_refusal.h"
+#include "agent/tls/tls_error.h"
 
 namespace ferry::agent {
 
 namespace {
 
 constexpr size_t kMaxResponseBody = 4096;
+constexpr int kRefusalTimeoutS = 2;
 
 // A sentence for logs and /status; httplib's own names ("Connection", "Read") are too terse.
 std::string DescribeError(httplib::Error e, const std::string& origin) {
@@ -19,10 +25,6 @@ std::string DescribeError(httplib::Error e, const std::string& origin) {
       return "no answer from " + origin + " (read failed or timed out)";
     case httplib::Error::Write:
       return "sending to " + origin + " failed";
-    case httplib::Error::SSLConnection:
-      return "TLS handshake with " + origin + " failed";
-    case httplib::Error::SSLServerVerification:
-      return "certificate of " + origin + " not trusted";
     case httplib::Error::Canceled:
       return "request to " + origin + " canceled";
     default:
@@ -43,6 +45,9 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
       url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
   std::unique_ptr<Uploader> u(new Uploader(config, url.path));
   u->origin_ = origin;
+  u->https_ = url.scheme == "https";
+  u->host_ = url.host;
+  u->host_port_ = (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
   const TlsOptions& tls = config.upstream.tls;
   u->client_ = std::make_unique<httplib::Client>(origin, tls.cert_file, tls.key_file);
   if (!u->client_->is_valid()) {
@@ -83,6 +88,41 @@ int Uploader::Probe() {
   return res->status;
 }
 
+// TLS failures get OpenSSL's reason (left in this thread's error queue) and the verify result.
+std::string Uploader::DescribeFailure(httplib::Error e, bool fresh_connection) {
+  std::string reason = TakeOpenSslError();
+  if (e == httplib::Error::Write && reason.empty() && fresh_connection && https_) {
+    // Maybe a refusal at the end of a TLS 1.3 handshake, whose reason nobody read.
+    client_->stop();
+    reason = ReadTlsRefusal(client_->ssl_context(), host_port_, host_, kRefusalTimeoutS);
+  }
+  TlsFailure tls;
+  tls.reason = reason;
+  switch (e) {
+    case httplib::Error::SSLLoadingCerts:
+      tls.step = TlsStep::kLoadCa;
+      break;
+    case httplib::Error::SSLServerVerification:
+      tls.verify_result = client_->get_openssl_verify_result();
+      tls.step = tls.verify_result == X509_V_OK ? TlsStep::kHostName : TlsStep::kVerify;
+      break;
+    case httplib::Error::SSLConnection:
+      tls.step = TlsStep::kHandshake;
+      break;
+    case httplib::Error::Read:
+    case httplib::Error::Write:
+      // The server's refusal after the client's part of a TLS 1.3 handshake.
+      if (reason.empty()) return DescribeError(e, origin_);
+      tls.step = TlsStep::kHandshake;
+      break;
+    default:
+      return DescribeError(e, origin_);
+  }
+  std::string address = "upstream " + origin_;
+  return DescribeTlsFailure(tls, {"the landing zone", address, "upstream.tls"},
+                            config_.upstream.tls);
+}
+
 UploadResponse Uploader::Send(const UploadRequest& req) {
   httplib::Headers headers = {
       {"Idempotency-Key", std::string(req.idempotency_key)},
@@ -92,9 +132,11 @@ UploadResponse Uploader::Send(const UploadRequest& req) {
   };
   if (req.compressed) headers.emplace("Content-Encoding", "zstd");
   UploadResponse out;
+  bool fresh_connection = client_->is_socket_open() == 0;
+  ERR_clear_error();
   httplib::Result res = client_->Post(path_, headers, *req.body, "application/x-ndjson");
   if (!res) {
-    out.error = DescribeError(res.error(), origin_);
+    out.error = DescribeFailure(res.error(), fresh_connection);
     client_->stop();  // drop a half-dead keep-alive connection
     return out;
   }

@@ -12,7 +12,8 @@
 
 namespace httplib {
 class Client;
-}
+enum class Error;
+}  // namespace httplib
 
 namespace ferry::agent {
 
@@ -27,7 +28,8 @@ struct UploadResponse {
   int status = 0;           // HTTP status; 0 when no response came
   std::string body;         // the response body, cut to 4 KiB
   std::string retry_after;  // the Retry-After header, "" if absent
-  std::string error;        // why there was no response, "" otherwise
+  std::string error;        // why there was no response, "" otherwise; TLS failures say what
+                            // OpenSSL found and which upstream.tls key to check
 };
 
 class Uploader {
@@ -45,9 +47,13 @@ class Uploader {
 
  private:
   Uploader(const Config& config, std::string path);
+  std::string DescribeFailure(httplib::Error e, bool fresh_connection);
   const Config& config_;
   std::string path_;
   std::string origin_;
+  bool https_ = false;
+  std::string host_;       // for TLS's server name
+  std::string host_port_;  // "host:port", "[v6]:port"
   std::unique_ptr<httplib::Client> client_;
 };
 
