@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "agent/mqtt/tls_log.h"
 #include "platform/log.h"
 #include "platform/poll.h"
 
@@ -52,6 +53,18 @@ void MqttSource::OnDisconnectThunk(mosquitto*, void* self, int rc) {
 
 void MqttSource::OnMessageThunk(mosquitto*, void* self, const mosquitto_message* msg) {
   static_cast<MqttSource*>(self)->OnMessage(msg);
+}
+
+// Only set with mqtt.tls: libmosquitto formats every log line when a callback is set.
+void MqttSource::OnLogThunk(mosquitto* mosq, void* self, int level, const char* text) {
+  auto* s = static_cast<MqttSource*>(self);
+  if (s->tls_error_shown_) return;  // the first line names the cause
+  std::string why = DescribeMosquittoTlsLog(mosq, level, text, s->config_);
+  if (why.empty()) return;
+  s->tls_error_shown_ = true;
+  s->state_.SetIntake("connecting: " + why);
+  s->state_.SetLastError(why, s->clock_.WallMillis());
+  platform::LogWarn("mqtt", why);
 }
 
 void MqttSource::OnConnect(int rc) {
@@ -159,6 +172,7 @@ bool MqttSource::Connect() {
     mosquitto_connect_callback_set(mosq_, OnConnectThunk);
     mosquitto_disconnect_callback_set(mosq_, OnDisconnectThunk);
     mosquitto_message_callback_set(mosq_, OnMessageThunk);
+    if (config_.mqtt.tls.enabled) mosquitto_log_callback_set(mosq_, OnLogThunk);
     if (!ConfigureTls()) return false;
     if (!config_.mqtt.username.empty()) {
       mosquitto_username_pw_set(
@@ -167,9 +181,11 @@ bool MqttSource::Connect() {
     }
   }
   state_.SetIntake("connecting");
+  tls_error_shown_ = false;
   int keepalive = static_cast<int>(std::max<int64_t>(5, config_.mqtt.keepalive_ms / 1000));
   int rc = mosquitto_connect(mosq_, config_.mqtt.host.c_str(), config_.mqtt.port, keepalive);
   if (rc != MOSQ_ERR_SUCCESS) {
+    if (tls_error_shown_) return false;
     std::string why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
     state_.SetIntake("connecting: " + why);
     state_.SetLastError("mqtt connect to " + config_.mqtt.host + ":" +

@@ -52,6 +52,7 @@ class MqttSource {
   static void OnConnectThunk(mosquitto*, void* self, int rc);
   static void OnDisconnectThunk(mosquitto*, void* self, int rc);
   static void OnMessageThunk(mosquitto*, void* self, const mosquitto_message* msg);
+  static void OnLogThunk(mosquitto* mosq, void* self, int level, const char* text);
 
   const Config& config_;
   Intake& intake_;
@@ -60,6 +61,8 @@ class MqttSource {
   platform::Clock& clock_;
   mosquitto* mosq_ = nullptr;
   bool session_up_ = false;  // CONNACK accepted
+  // This connection attempt's TLS failure is in the log and /status already.
+  bool tls_error_shown_ = false;
   int64_t reconnect_delay_ms_;
   RedeliveryFilter redelivery_;
   std::vector<ReceivedMessage> pending_;
