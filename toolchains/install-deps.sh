@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev doctest-dev libsimdjson-dev
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev libfuzzer-14-dev
-  mosquitto zstd python3 curl ca-certificates
+  mosquitto zstd python3 curl ca-certificates openssl
 )
 
 missing=()

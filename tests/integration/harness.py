@@ -65,7 +65,7 @@ CONFIG_TUNING: dict = {
 ROUTES_KEY = "routes"
 
 # `ferry-landing` prints this line on stdout (flushed) once it accepts connections.
-LANDING_LISTEN_RE = re.compile(r"listening on (http://[^\s/]+)")
+LANDING_LISTEN_RE = re.compile(r"listening on (https?://[^\s/]+)")
 # The path ferry posts to, appended to the landing's base URL.
 LANDING_BATCH_PATH = "/v1/batches"
 
@@ -514,16 +514,19 @@ def read_ndjson_zst(path: Path) -> list[dict]:
 
 class Landing(Process):
     """ferry-landing on 127.0.0.1. With port=0 it picks its own port and the harness reads it
-    from the `listening on http://HOST:PORT` line; restart() (or start() after stop()) reuses
-    that port and the same root, so ferry's configured URL stays valid."""
+    from the `listening on http(s)://HOST:PORT` line; restart() (or start() after stop()) reuses
+    that port and the same root, so ferry's configured URL stays valid. `extra_args` go on its
+    command line (e.g. --tls-cert F --tls-key F)."""
 
     def __init__(self, session: "Session", name: str = "landing", port: int = 0,
-                 root: Path | None = None, token_file: Path | None = None):
+                 root: Path | None = None, token_file: Path | None = None,
+                 extra_args: list = ()):
         super().__init__(session, name)
         self.port = port
         self.root = Path(root or self.dir / "root")
         self.root.mkdir(parents=True, exist_ok=True)
         self.token_file = token_file
+        self.extra_args = list(extra_args)
         self.stdout = self.dir / "stdout.log"
         self.url = ""
         self._cache: dict[Path, list[dict]] = {}
@@ -534,6 +537,7 @@ class Landing(Process):
                 "--root", self.root]
         if self.token_file:
             argv += ["--token-file", self.token_file]
+        argv += self.extra_args
         offset = self.stdout.stat().st_size if self.stdout.exists() else 0
         self._spawn(argv, stdout=self.stdout)
         self.url = wait_for(lambda: self._listening_url(offset), timeout,
