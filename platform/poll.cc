@@ -9,8 +9,8 @@
 
 namespace ferry::platform {
 
-Result<FdReady> WaitFd(int fd, bool want_write, int timeout_ms) {
-  pollfd p{fd, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
+Result<FdReady> WaitFd(int fd, bool want_read, bool want_write, int timeout_ms) {
+  pollfd p{fd, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
   int rc = poll(&p, 1, timeout_ms);
   if (rc < 0) {
     if (errno == EINTR) return FdReady{};

@@ -11,9 +11,9 @@ struct FdReady {
   bool error = false;  // hang-up or error condition on the descriptor
 };
 
-// Waits up to `timeout_ms` for `fd` to become readable (and writable, when `want_write`).
-// Returns all-false on timeout or EINTR. kIoError if poll itself fails.
-Result<FdReady> WaitFd(int fd, bool want_write, int timeout_ms);
+// Waits up to `timeout_ms` for `fd` to become readable (when `want_read`) or writable (when
+// `want_write`). Returns all-false on timeout or EINTR. kIoError if poll itself fails.
+Result<FdReady> WaitFd(int fd, bool want_read, bool want_write, int timeout_ms);
 
 // Sleeps for `ms` milliseconds on the monotonic clock.
 void SleepMillis(int64_t ms);

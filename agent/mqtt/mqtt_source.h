@@ -72,6 +72,7 @@ class MqttSource {
   uint64_t max_group_bytes_;    // a group never brings more than one group may (Queue)
   size_t learned_window_ = 0;   // QoS 1 messages the broker sends before it waits for PUBACKs
   int64_t commit_due_ms_ = 0;   // monotonic: when the pending group must be committed
+  int64_t room_due_ms_ = 0;     // monotonic: when to look at the queue's room again
 };
 
 }  // namespace ferry::agent
