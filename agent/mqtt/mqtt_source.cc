@@ -73,7 +73,14 @@ void MqttSource::OnLogThunk(mosquitto* mosq, void* self, int level, const char* 
 
 void MqttSource::OnConnect(int rc) {
   if (rc != 0) {
-    state_.SetIntake(std::string("connecting: broker refused: ") + mosquitto_connack_string(rc));
+    std::string why = std::string("broker ") + config_.mqtt.host + ":" +
+                      std::to_string(config_.mqtt.port) +
+                      " refused the connection: " + mosquitto_connack_string(rc);
+    // 4: bad user name or password, 5: not authorised (MQTT 3.1.1's CONNACK codes).
+    if (rc == 4 || rc == 5) why += " (check mqtt.username and mqtt.password or password_file)";
+    state_.SetIntake("connecting: " + why);
+    state_.SetLastError("mqtt: " + why, clock_.WallMillis());
+    platform::LogWarn("mqtt", why);
     return;
   }
   session_up_ = true;

@@ -11,6 +11,8 @@ must leave the records queued and say in /status what is wrong and which key to 
      the landing logs why and stores nothing
   e. mosquitto with a TLS listener requiring client certificates: messages published over TLS
      arrive; with the wrong CA ferry stays disconnected and says why
+  f. mosquitto with a password file: ferry logs in with mqtt.username and mqtt.password_file;
+     with a wrong password it stays disconnected and says which keys to check
 
 Every certificate is made at run time with the `openssl` command (a CA, a server certificate for
 127.0.0.1 and localhost, a client certificate, an unrelated CA, an expired server certificate).
@@ -254,6 +256,41 @@ def test(s: harness.Session) -> None:
     print(f"e (other host name): last_error: {error}")
     assert not harness.status_mqtt_connected(mqtt_other.status()), "ferry-h connected"
     assert plain.count() == COUNT, "records of a broker ferry could not verify arrived"
+
+    check_password_login(s, plain)
+
+
+def check_password_login(s: harness.Session, landing: harness.Landing) -> None:
+    """f. A broker that wants a user name and password."""
+    passwords = s.path("mosquitto.passwd")
+    run = subprocess.run(["mosquitto_passwd", "-b", "-c", passwords, "gateway", "right-pw"],
+                         capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, f"mosquitto_passwd failed: {run.stderr}"
+    broker = s.broker(name="broker-auth", extra_config=f"allow_anonymous false\n"
+                                                      f"password_file {passwords}")
+    refused = harness.publish(broker, "zigbee2mqtt/anon{p}", count=1, check=False,
+                              extra=["--connect-timeout", "0.3"])
+    assert refused.acked == 0, f"the broker took an anonymous publish: {refused}"
+    secret = s.path("mqtt-password")
+    secret.write_text("right-pw\n")
+    before = landing.count()
+    login = s.ferry(broker, landing, name="ferry-i", gateway="gw-i",
+                    overrides={"mqtt": {"username": "gateway", "password_file": str(secret)}})
+    harness.publish(broker, "zigbee2mqtt/auth{p}", count=COUNT,
+                    extra=["--username", "gateway", "--password", "right-pw"])
+    records = [r for r in landing.wait_records(before + COUNT, timeout=20, settle=0.5)
+               if r["gateway"] == login.gateway]
+    harness.check_exactly_once(records, {(1, i) for i in range(1, COUNT + 1)})
+    print(f"f: {COUNT} messages through a broker that wants a password (mqtt.password_file)")
+
+    wrong = s.ferry(broker, landing, name="ferry-j", gateway="gw-j", start=False,
+                    overrides={"mqtt": {"username": "gateway", "password": "wrong-pw"}})
+    wrong.start(wait=False)
+    error = harness.wait_for(lambda: last_error_with(
+        wrong, f"broker 127.0.0.1:{broker.port} refused the connection", "not authorised",
+        "check mqtt.username and mqtt.password or password_file"), 15, "ferry-j's last_error")
+    print(f"f (wrong password): last_error: {error}")
+    assert not harness.status_mqtt_connected(wrong.status()), "ferry-j connected"
 
 
 def missing_tools() -> str:

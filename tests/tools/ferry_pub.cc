@@ -64,6 +64,7 @@ struct Options {
   double ack_timeout_s = 60;  // give up when no acknowledgement arrives for this long
   bool retain = false;
   std::string cafile, cert, key;  // TLS to the broker when cafile is set; cert+key: mutual TLS
+  std::string username, password;
 };
 
 struct Message {
@@ -111,6 +112,7 @@ void PrintUsage() {
       "  --retain                   publish with the retain flag\n"
       "  --cafile F                 connect over TLS, verifying the broker with the CAs in F\n"
       "  --cert F --key F           client certificate and key for mutual TLS\n"
+      "  --username U --password P  log in to the broker\n"
       "  --connect-timeout D        (10s)\n"
       "  --ack-timeout D            give up when no ack arrives for this long (60s)\n");
 }
@@ -183,6 +185,8 @@ bool ApplyOption(Options& o, const std::string& name, const std::string& value) 
                       : name == "--cafile"        ? &o.cafile
                       : name == "--cert"          ? &o.cert
                       : name == "--key"           ? &o.key
+                      : name == "--username"      ? &o.username
+                      : name == "--password"      ? &o.password
                                                   : nullptr;
   if (text != nullptr) {
     *text = value;
@@ -569,6 +573,10 @@ class Publisher {
         std::fprintf(stderr, "ferry-pub[%d]: TLS setup: %s\n", number_, mosquitto_strerror(tls));
         return false;
       }
+    }
+    if (!o_.username.empty()) {
+      mosquitto_username_pw_set(mosq_, o_.username.c_str(),
+                                o_.password.empty() ? nullptr : o_.password.c_str());
     }
     auto deadline = Clock::now() + Seconds(o_.connect_timeout_s);
     int rc;
