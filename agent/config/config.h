@@ -35,9 +35,9 @@ struct Route {
   bool ignore = false;                // matching messages are dropped (counted), not stored
   std::string payload = "auto";       // auto | json | text | influx
   std::string empty_payload = "dead_letter";  // dead_letter | null | ignore
-  std::string value_field = "value";  // field name for a scalar payload; may use {captures}
-  std::string value_type = "auto";    // auto | int | float | bool | string
-  std::string device_field;           // payload paths holding the device id, comma-separated
+  std::string value_field = "value";          // field name for a scalar payload; may use {captures}
+  std::string value_type = "auto";            // auto | int | float | bool | string
+  std::string device_field;  // payload paths holding the device id, comma-separated
   TimeRule time;
   std::string data_field;                          // payload path whose value is the data
   std::map<std::string, std::string> null_values;  // path ("*": all) -> sentinels "a,b"
@@ -109,15 +109,15 @@ struct Config {
     int compression_level = 3;              // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 60'000;
-    uint32_t breaker_failures = 3;          // failures in a row that open the breaker
-    int64_t breaker_probe_ms = 2'000;       // probe interval while open
-    uint64_t max_bytes_per_second = 0;      // 0: no bandwidth cap
+    uint32_t breaker_failures = 3;      // failures in a row that open the breaker
+    int64_t breaker_probe_ms = 2'000;   // probe interval while open
+    uint64_t max_bytes_per_second = 0;  // 0: no bandwidth cap
     int64_t shutdown_grace_ms = 5'000;
   } upstream;
 
   struct StatusServer {
     std::string listen = "127.0.0.1:7070";  // HOST:PORT; port 0 = pick a free one
-    std::string token;  // required by mutating endpoints when not on loopback
+    std::string token;                      // required by mutating endpoints when not on loopback
   } status;
 
   struct Log {

@@ -26,7 +26,8 @@ std::string BoundText(const KeyInfo& key, int64_t n) {
 
 // Bounds a schema cannot state on a string ("30s", "64MiB"), said in words.
 std::string BoundsNote(const KeyInfo& key) {
-  if (key.min && key.max) return "from " + BoundText(key, *key.min) + " to " + BoundText(key, *key.max);
+  if (key.min && key.max)
+    return "from " + BoundText(key, *key.min) + " to " + BoundText(key, *key.max);
   if (key.min) return "at least " + BoundText(key, *key.min);
   if (key.max) return "at most " + BoundText(key, *key.max);
   return "";

@@ -94,8 +94,8 @@ std::string CheckPathList(const Value& v) {
 std::string CheckTimezone(const Value& v) {
   if (v.text.empty()) return "";
   platform::Result<platform::TimeZone> zone = platform::TimeZone::Find(v.text);
-  return zone.ok() ? "" : "unknown IANA time zone (like \"Europe/Berlin\"): " +
-                              zone.status().message();
+  return zone.ok() ? ""
+                   : "unknown IANA time zone (like \"Europe/Berlin\"): " + zone.status().message();
 }
 
 std::string CheckValueType(const Value& v) {
@@ -111,7 +111,9 @@ std::string CheckFieldOpsMap(const Value& v) {
   return CheckFieldOps(spec);
 }
 
-std::string CheckNullValues(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::null_values>(v); }
+std::string CheckNullValues(const Value& v) {
+  return CheckFieldOpsMap<&FieldOpsSpec::null_values>(v);
+}
 std::string CheckRename(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::rename>(v); }
 std::string CheckCast(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::cast>(v); }
 std::string CheckScale(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::scale>(v); }

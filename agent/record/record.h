@@ -22,7 +22,7 @@ struct RecordEnvelope {
   int64_t received_ms = 0;
   const std::map<std::string, std::string>* gateway_labels = nullptr;
   const std::map<std::string, std::string>* route_labels = nullptr;  // override gateway's
-  const nlohmann::json* data = nullptr;  // an object
+  const nlohmann::json* data = nullptr;                              // an object
 };
 
 // Appends one line (ending in '\n') to `out`, fields in the protocol's order:

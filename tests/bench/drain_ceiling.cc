@@ -87,8 +87,8 @@ class Former {
   void Flush() {
     if (lines_ == 0) return;
     out_.resize(ZSTD_compressBound(batch_.size()));
-    size_t n = ZSTD_compressCCtx(cctx_, out_.data(), out_.size(), batch_.data(), batch_.size(),
-                                 o_.level);
+    size_t n =
+        ZSTD_compressCCtx(cctx_, out_.data(), out_.size(), batch_.data(), batch_.size(), o_.level);
     if (ZSTD_isError(n)) {
       std::fprintf(stderr, "drain-ceiling: compress: %s\n", ZSTD_getErrorName(n));
       std::exit(1);
