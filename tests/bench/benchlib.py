@@ -31,6 +31,8 @@ import harness  # noqa: E402  (needs FERRY_BIN_DIR set by run.py before the firs
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 DEVICES_DIR = Path(os.environ.get("FERRY_DEVICES_DIR") or SOURCE_DIR.parent / "shared" / "data" / "devices")
+if not DEVICES_DIR.is_dir() and Path("/work/shared/data/devices").is_dir():
+    DEVICES_DIR = Path("/work/shared/data/devices")  # a clone elsewhere: the team's work area
 ZIGBEE_ROUTE = {"topic": "zigbee2mqtt/{device}", "time": {"field": "last_seen"}}
 
 

@@ -123,7 +123,10 @@ class Demo:
         return f"http://127.0.0.1:{status_port}"
 
     def devices(self, broker_port, interval):
-        files = sorted(glob.glob(os.path.join(SOURCE, "..", "shared", "data", "devices", "*.ndjson")))
+        dirs = [os.environ.get("FERRY_DEVICES_DIR", ""),
+                os.path.join(SOURCE, "..", "shared", "data", "devices"), "/work/shared/data/devices"]
+        found = [d for d in dirs if d and glob.glob(os.path.join(d, "*.ndjson"))]
+        files = sorted(glob.glob(os.path.join(found[0], "*.ndjson"))) if found else []
         pub = f"{self.build}/tests/ferry-pub"
         if not files:
             print("no device recordings found; publishing synthetic zigbee2mqtt messages")

@@ -7,7 +7,9 @@ set -euo pipefail
 fuzzer=$(realpath "$1")
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-devices=${3:-$here/../../../shared/data/devices}
+devices=${3:-${FERRY_DEVICES_DIR:-$here/../../../shared/data/devices}}
+# A clone elsewhere (as CI's) finds the corpus in the team's work area.
+if [ ! -d "$devices" ] && [ -d /work/shared/data/devices ]; then devices=/work/shared/data/devices; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-fuzz-XXXXXX")
 python3 "$here/make_corpus.py" "$devices" "$work/corpus"
 echo "fuzzing for ${seconds}s in $work"
