@@ -6,55 +6,25 @@
 #include <vector>
 
 #include "agent/config/config_schema.h"
+#include "agent/json/syntax_error.h"
 
 namespace ferry::agent::schema {
 namespace {
 
 using nlohmann::json;
 
-// A SAX handler that builds nothing and keeps the parser's error: how to learn where a syntax
-// error is without an exception.
-struct SyntaxErrorCatcher : nlohmann::json_sax<json> {
-  size_t byte = 0;
-  std::string message;
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    byte = position;
-    message = error.what();
-    return false;
-  }
-};
-
 // "line 3, column 7: syntax error while parsing object - unexpected '}'; expected ...".
 std::string SyntaxError(std::string_view text) {
-  SyntaxErrorCatcher catcher;
-  json::sax_parse(text, &catcher, json::input_format_t::json, /*strict=*/true,
-                  /*ignore_comments=*/true);
+  JsonSyntaxError error = FindJsonSyntaxError(text, /*ignore_comments=*/true);
   // nlohmann counts the character it stopped at as read: it sits at byte - 1.
-  size_t offset = std::min(catcher.byte > 0 ? catcher.byte - 1 : 0, text.size());
+  size_t offset = std::min(error.byte > 0 ? error.byte - 1 : 0, text.size());
   std::string_view before = text.substr(0, offset);
   size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
   size_t line_start = before.rfind('\n');
   size_t column = offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
-  // Drop nlohmann's own "[json.exception.parse_error.101] parse error at line 1, column 2: ".
-  std::string detail = catcher.message;
-  size_t at = detail.find("syntax error");
-  if (at != std::string::npos) detail = detail.substr(at);
-  if (detail.empty()) detail = "syntax error";
-  return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + detail;
+  if (error.detail.empty()) error.detail = "syntax error";
+  return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " +
+         error.detail;
 }
 
 // Follows the parser's events to know the JSON pointer of each member name it reads.

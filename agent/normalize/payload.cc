@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "agent/json/syntax_error.h"
 #include "agent/normalize/line_protocol.h"
 #include "agent/normalize/utf8.h"
 
@@ -44,32 +45,6 @@ bool NestsDeeperThan(std::string_view s, int max_depth) {
   return false;
 }
 
-// Ignores every event and keeps the parse error: run only after a parse failed, to say why.
-class ErrorCollector : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    position_ = position;
-    message_ = ex.what();
-    return false;
-  }
-
-  size_t position_ = 0;
-  std::string message_;
-};
-
 std::string CutToReasonLength(std::string s) {
   if (s.size() <= kMaxReasonBytes) return s;
   size_t n = kMaxReasonBytes;
@@ -81,17 +56,10 @@ std::string CutToReasonLength(std::string s) {
 
 // "invalid JSON at byte 27: syntax error while parsing object - unexpected ':'; expected '}'"
 std::string InvalidJsonReason(std::string_view payload) {
-  ErrorCollector errors;
-  json::sax_parse(payload.begin(), payload.end(), &errors);
-  std::string_view msg = errors.message_;
-  // Drop "[json.exception.parse_error.101] " and "parse error at line 1, column 27: ".
-  if (size_t p = msg.find("] "); p != std::string_view::npos) msg.remove_prefix(p + 2);
-  if (msg.starts_with("parse error")) {
-    if (size_t p = msg.find(": "); p != std::string_view::npos) msg.remove_prefix(p + 2);
-  }
-  if (msg.empty()) msg = "unknown error";
-  return CutToReasonLength("invalid JSON at byte " + std::to_string(errors.position_) + ": " +
-                           std::string(msg));
+  JsonSyntaxError error = FindJsonSyntaxError(payload);
+  if (error.detail.empty()) error.detail = "unknown error";
+  return CutToReasonLength("invalid JSON at byte " + std::to_string(error.byte) + ": " +
+                           error.detail);
 }
 
 void Wrap(json value, std::string_view value_field, json* data, bool* wrapped) {
