@@ -14,7 +14,6 @@
 #include "agent/status/status_render.h"
 #include "agent/status/status_server.h"
 #include "platform/log.h"
-#include "platform/memory.h"
 #include "platform/notify.h"
 #include "platform/process.h"
 #include "platform/signals.h"
@@ -151,14 +150,11 @@ class Agent {
   std::unique_ptr<Pipeline> pipeline_;
 };
 
-// Free memory goes back to the OS this often, so resident memory follows what is in use.
-constexpr int64_t kTrimIntervalMs = 1000;
-
 // Waits for signals; keeps the service manager's watchdog fed while the loops are alive.
 void MainLoop(Agent& agent) {
   int64_t ping_ms = platform::WatchdogPingIntervalMs();
   platform::Clock& clock = platform::SystemClock();
-  int64_t next_ping = 0, next_trim = 0;
+  int64_t next_ping = 0;
   for (;;) {
     platform::SignalEvent ev = platform::WaitForSignal(ping_ms > 0 ? 250 : 500);
     if (ev == platform::SignalEvent::kStop) return;
@@ -172,10 +168,6 @@ void MainLoop(Agent& agent) {
       // A stalled loop stops the pings: the service manager restarts the agent.
       if (alive) platform::NotifyServiceManager("WATCHDOG=1");
       next_ping = now + ping_ms;
-    }
-    if (now >= next_trim) {
-      platform::ReleaseFreeMemory();
-      next_trim = now + kTrimIntervalMs;
     }
   }
 }

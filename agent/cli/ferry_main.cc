@@ -11,7 +11,6 @@
 #include "agent/status/dead_letters_cli.h"
 #include "agent/status/status_print.h"
 #include "agent/status/status_render.h"
-#include "platform/memory.h"
 #include "platform/signals.h"
 
 namespace {
@@ -161,10 +160,7 @@ int main(int argc, char** argv) {
     fputs(kUsage, stderr);
     return 2;
   }
-  if (a.command == "run") {
-    ferry::platform::TuneAllocator();
-    return Run(a);
-  }
+  if (a.command == "run") return Run(a);
   if (a.command == "check-config") return CheckConfig(a);
   if (a.command == "status") return Status(a);
   if (a.command == "version") {
