@@ -321,11 +321,11 @@ void MqttSource::Run(const std::atomic<bool>& stop) {
                           : kPollMs;
     // PUBACKs the broker has not taken yet (the socket's send buffer is full: a busy mosquitto
     // reads one packet per wake-up): read nothing new until they are out, or libmosquitto's
-    // queue of them grows without bound (80 MiB seen at 40k msg/s). A broker that never reads
-    // again is ended by the keepalive.
+    // queue of them grows without bound (80 MiB seen at 40k msg/s). The polls still time out,
+    // so loop_misc's keepalive check ends a connection to a broker that never reads again.
     bool acks_waiting = !holding && mosquitto_want_write(mosq_);
-    platform::Result<platform::FdReady> ready = platform::WaitFd(
-        mosquitto_socket(mosq_), !acks_waiting, !holding && mosquitto_want_write(mosq_), timeout);
+    platform::Result<platform::FdReady> ready =
+        platform::WaitFd(mosquitto_socket(mosq_), !acks_waiting, acks_waiting, timeout);
     if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) {
       WaitBeforeReconnect(stop);
       continue;
