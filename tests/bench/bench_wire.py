@@ -14,25 +14,16 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 import time
 
 import benchlib as bl
 
-ROUTES = [
-    {"topic": "zigbee2mqtt/bridge/#", "ignore": True},
-    {"topic": "zigbee2mqtt/+/set", "ignore": True},
-    {"topic": "zigbee2mqtt/{device}", "time": {"field": "last_seen"}},
-    {"topic": "cmnd/#", "ignore": True},
-    {"topic": "tele/{device}/+", "time": {"field": "Time"}},
-    {"topic": "stat/{device}/+"},
-    {"topic": "shellies/announce", "device_field": "id"},
-    {"topic": "shellies/{device}/#"},
-    {"topic": "v3/+/devices/{device}/+", "time": {"field": "received_at"}},
-    {"topic": "owntracks/+/{device}/#", "time": {"field": "tst", "format": "epoch_s"}},
-    {"topic": "owntracks/+/{device}", "time": {"field": "tst", "format": "epoch_s"}},
-    {"topic": "telegraf/{device}/+", "time": {"field": "timestamp"}},
-    {"topic": "homeassistant/#", "ignore": True},
-]
+# The routes of the demo's config: every device family of the corpus.
+sys.path.insert(0, str(bl.SOURCE_DIR / "tests" / "demo"))
+from demo import DEMO_CONFIG  # noqa: E402
+
+ROUTES = DEMO_CONFIG["routes"]
 
 
 def corpus(session):
