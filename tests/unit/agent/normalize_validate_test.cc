@@ -76,7 +76,7 @@ TEST_CASE("max_fields counts members and elements at every depth") {
 
 TEST_CASE("route limits dead-letter with reasons naming the rule") {
   Route r;
-  r.topic = "#";
+  r.topic = std::string(1, '#');  // not = "#": GCC 12 warns a false -Wrestrict on that
   r.max_payload = 10;
   r.max_depth = 2;
   r.require = {{"t", "number"}};
