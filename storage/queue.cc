@@ -89,6 +89,7 @@ Status Queue::Init(platform::Random& random) {
     return Status::Corruption("unknown schema version " + std::to_string(*version));
   }
   FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
+  FERRY_RETURN_IF_ERROR(db_->Exec(kCreateDeliveredAcks));
   FERRY_RETURN_IF_ERROR(
       db_->Exec(options_.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   // Blocks are written once and read once: a page cache beyond the indexes buys nothing and
@@ -159,6 +160,12 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(
       prep(s.delete_blocks_through,
            "DELETE FROM blocks WHERE last_seq<=? RETURNING length(data),raw_bytes"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.keep_delivered_acks,
+           "INSERT OR REPLACE INTO delivered_acks SELECT first_seq,acks FROM blocks "
+           "WHERE last_seq<=? AND first_seq>=? AND acks IS NOT NULL"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.prune_delivered_acks, "DELETE FROM delivered_acks WHERE first_seq<?"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_removed_through, "DELETE FROM removed WHERE seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
@@ -389,19 +396,29 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
   return result;
 }
 
+// First sequence number of the window whose acks are kept.
+uint64_t Queue::AckWindowStart() const {
+  return c_.next_seq > kAckWindowSeqs ? c_.next_seq - kAckWindowSeqs : 0;
+}
+
 Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
-  Result<Stmt> stmt = db_->Prepare(
-      "SELECT acks FROM blocks WHERE acks IS NOT NULL ORDER BY first_seq DESC LIMIT 64");
-  if (!stmt.ok()) return stmt.status();
   std::vector<std::string> out;
   size_t total = 0;
-  while (total < min_bytes) {
-    Result<bool> row = stmt->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.emplace_back(stmt->Blob(0));
-    total += out.back().size();
+  // Queued blocks are newer than every delivered one: read them first.
+  for (const char* table : {"blocks", "delivered_acks"}) {
+    Result<Stmt> stmt = db_->Prepare(std::string("SELECT acks FROM ") + table +
+                                     " WHERE first_seq>=? AND acks IS NOT NULL "
+                                     "ORDER BY first_seq DESC");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, static_cast<int64_t>(AckWindowStart()));
+    while (total < min_bytes) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.emplace_back(stmt->Blob(0));
+      total += out.back().size();
+    }
   }
   return out;
 }

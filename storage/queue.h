@@ -165,7 +165,10 @@ class Queue {
   // The dead letters with these ids (those that exist).
   platform::Result<std::vector<DeadLetter>> GetDeadLetters(std::span<const int64_t> ids);
 
-  // The `acks` of the newest blocks, newest first, until at least `min_bytes` are collected.
+  // Acks are kept for the blocks among the newest kAckWindowSeqs sequence numbers, also after
+  // the blocks were delivered (a delivered group's PUBACKs may still have been lost).
+  static constexpr uint64_t kAckWindowSeqs = 8192;
+  // The `acks` of the newest groups, newest first, until at least `min_bytes` are collected.
   platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
 
   QueueStats Stats();
@@ -184,6 +187,8 @@ class Queue {
       const BatchLimits& limits);
   platform::Status InsertDeadLetters(std::span<const DeadLetterInput> dead_letters);
   platform::Status DeleteThrough(uint64_t last_seq);
+  platform::Status KeepDeliveredAcks(uint64_t last_seq);
+  uint64_t AckWindowStart() const;
   platform::Status FinishBatch(uint64_t first_seq, uint64_t last_seq,
                                std::span<const std::string_view> dead,
                                std::string_view reason = {});

@@ -130,6 +130,17 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
   return std::optional<BatchPlan>(std::move(plan));
 }
 
+// A block's PUBACKs go out right after its commit, but they can still be lost (a crash with
+// them unread in the broker's socket), and the forwarder may deliver the block first. The
+// broker then sends those messages again, so their acks must outlive the block: the acks of the
+// blocks about to be deleted that lie in the window are kept, older kept acks pruned.
+Status Queue::KeepDeliveredAcks(uint64_t last_seq) {
+  int64_t window = static_cast<int64_t>(AckWindowStart());
+  FERRY_RETURN_IF_ERROR(
+      stmts_->keep_delivered_acks.Bind(1, static_cast<int64_t>(last_seq)).Bind(2, window).Run());
+  return stmts_->prune_delivered_acks.Bind(1, window).Run();
+}
+
 // Removes every record with seq <= last_seq, the batches that end there, and the snapshot.
 // Runs inside the caller's transaction; the caller restores c_ if it rolls back.
 Status Queue::DeleteThrough(uint64_t last_seq) {
@@ -138,6 +149,7 @@ Status Queue::DeleteThrough(uint64_t last_seq) {
       db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" + std::to_string(c_.acked_through) +
                     " AND seq<=" + std::to_string(last_seq));
   if (!removed.ok()) return removed.status();
+  FERRY_RETURN_IF_ERROR(KeepDeliveredAcks(last_seq));
   Stmt& del = stmts_->delete_blocks_through;
   del.Bind(1, static_cast<int64_t>(last_seq));
   uint64_t freed = 0, freed_raw = 0;

@@ -32,4 +32,13 @@ CREATE TABLE dead_letters(
 PRAGMA user_version = 1;
 )sql";
 
+// Added after version 1 was released: run on every open. A file without it is still version 1,
+// and a Ferry that does not know the table leaves it alone, so neither an upgrade nor a
+// downgrade of the package makes the file unreadable.
+inline constexpr const char* kCreateDeliveredAcks = R"sql(
+CREATE TABLE IF NOT EXISTS delivered_acks(
+  first_seq INTEGER PRIMARY KEY,
+  acks      BLOB NOT NULL);
+)sql";
+
 }  // namespace ferry::storage

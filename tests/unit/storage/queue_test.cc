@@ -455,3 +455,70 @@ TEST_CASE("replaying dead letters deletes them in the same transaction") {
   CHECK(q->ListDeadLetters(0, 10)->empty());
   CHECK(q->Stats().records == 1);
 }
+
+namespace {
+
+storage::SeqRange AppendWithAcks(Queue& q, uint32_t count, std::string_view acks) {
+  AppendRequest req;
+  req.count = count;
+  req.oldest_received_ms = 1000;
+  req.encode = [count](uint64_t first, std::string& out) {
+    for (uint64_t s = first; s < first + count; ++s) out += "{\"seq\":" + std::to_string(s) + "}\n";
+  };
+  req.acks = acks;
+  auto r = q.Append(req);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  return r->range;
+}
+
+void Deliver(Queue& q) {
+  auto b = q.NextBatch({1u << 30, 1u << 30, true});
+  REQUIRE(b.ok());
+  REQUIRE(b->has_value());
+  REQUIRE(q.Ack((*b)->first_seq, (*b)->last_seq).ok());
+}
+
+}  // namespace
+
+TEST_CASE("acks outlive the delivery of their block, newest first, across a reopen") {
+  // The broker resends a group whose PUBACKs were lost even when the group was already
+  // delivered: its acks must still be there after a restart.
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  {
+    auto q = OpenQueue(dir.File("q.db"), clock);
+    AppendWithAcks(*q, 2, "group-1");
+    Deliver(*q);
+    AppendWithAcks(*q, 2, "group-2");
+    AppendWithAcks(*q, 2, "group-3");
+    auto acks = q->RecentAcks(1 << 20);
+    REQUIRE(acks.ok());
+    CHECK(*acks == std::vector<std::string>{"group-3", "group-2", "group-1"});
+    Deliver(*q);
+  }
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  auto acks = q->RecentAcks(1 << 20);
+  REQUIRE(acks.ok());
+  CHECK(*acks == std::vector<std::string>{"group-3", "group-2", "group-1"});
+  auto few = q->RecentAcks(8);  // stops once enough bytes are collected
+  REQUIRE(few.ok());
+  CHECK(*few == std::vector<std::string>{"group-3", "group-2"});
+}
+
+TEST_CASE("acks older than the window are forgotten, delivered or not") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  AppendWithAcks(*q, 10, "old-delivered");
+  Deliver(*q);
+  AppendWithAcks(*q, 10, "old-queued");
+  AppendRecords(*q, static_cast<uint32_t>(Queue::kAckWindowSeqs));
+  AppendWithAcks(*q, 1, "new");
+  auto acks = q->RecentAcks(1 << 20);
+  REQUIRE(acks.ok());
+  CHECK(*acks == std::vector<std::string>{"new"});
+  Deliver(*q);  // the old acks are not copied, and the kept one is pruned
+  acks = q->RecentAcks(1 << 20);
+  REQUIRE(acks.ok());
+  CHECK(*acks == std::vector<std::string>{"new"});
+}

@@ -1,0 +1,81 @@
+"""A TCP proxy on loopback that can hold back what the client sends.
+
+It stands in for a fault the real programs cannot produce on demand: bytes that ferry wrote
+(PUBACKs) never reaching the broker before ferry dies. While `hold` is set, client-to-server
+bytes are kept in the proxy; `drop_and_close()` throws them away and closes every connection,
+as a crash with them still unread would. Server-to-client bytes always pass.
+"""
+
+import socket
+import threading
+
+
+class TcpProxy:
+    def __init__(self, upstream_port: int, host: str = "127.0.0.1"):
+        self.upstream = (host, upstream_port)
+        self.hold = False
+        self.held_bytes = 0
+        self._lock = threading.Lock()
+        self._conns: list[tuple[socket.socket, socket.socket]] = []
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, 0))
+        self._listener.listen(8)
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns.append((client, server))
+            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if from_client and self.hold:
+                with self._lock:
+                    self.held_bytes += len(data)
+                continue
+            try:
+                dst.sendall(data)
+            except OSError:
+                break
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def drop_and_close(self) -> int:
+        """Closes every connection without sending what was held; returns the bytes dropped."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+            dropped, self.held_bytes = self.held_bytes, 0
+        for pair in conns:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+        return dropped
+
+    def stop(self) -> None:
+        self._listener.close()
+        self.drop_and_close()
