@@ -11,37 +11,12 @@ Intake::Intake(const Config& config, const Normalizer& normalizer, storage::Queu
                Metrics& metrics)
     : config_(config), normalizer_(normalizer), queue_(queue), metrics_(metrics) {}
 
+// Each record's line is written as soon as it is normalized, all but its id and seq (known
+// only at the commit): a group of thousands of messages then holds one string of lines, not
+// thousands of JSON documents.
 Status Intake::Store(std::span<const ReceivedMessage> messages) {
-  records_.resize(messages.size());
-  sources_.clear();
-  reasons_.clear();
-  dead_.clear();
-  acks_.clear();
-  uint64_t ignored = 0;
-  size_t n = 0;
-  for (const ReceivedMessage& m : messages) {
-    if (m.qos == 1) RedeliveryFilter::Pack(m.mid, m.hash, acks_);
-    std::string reason;
-    Outcome outcome = Outcome::kDeadLetter;
-    if (m.oversize) {
-      reason = "payload too large: " + std::to_string(m.full_size) +
-               " bytes, mqtt.max_payload is " + std::to_string(config_.mqtt.max_payload);
-    } else {
-      records_[n] = Normalized();
-      outcome = normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &records_[n], &reason);
-    }
-    if (outcome == Outcome::kRecord) {
-      sources_.push_back(&m);
-      ++n;
-    } else if (outcome == Outcome::kIgnored) {
-      ++ignored;
-    } else {
-      reasons_.push_back(std::move(reason));
-      dead_.push_back({{}, m.topic, m.payload, m.received_ms});
-    }
-  }
-  for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
-
+  uint64_t ignored = NormalizeAll(messages);
+  const size_t n = sources_.size();
   storage::AppendRequest req;
   req.count = static_cast<uint32_t>(n);
   req.oldest_received_ms = n > 0 ? sources_[0]->received_ms : 0;
@@ -50,21 +25,11 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   req.acks = acks_;
   const std::string& epoch = queue_.epoch();
   req.encode = [&](uint64_t first_seq, std::string& out) {
+    size_t begin = 0;
     for (size_t i = 0; i < n; ++i) {
-      const Normalized& r = records_[i];
-      RecordEnvelope env;
-      env.gateway = config_.gateway.id;
-      env.epoch = epoch;
-      env.seq = first_seq + i;
-      env.topic = sources_[i]->topic;
-      env.device = r.device;
-      env.ts_ms = r.ts_ms;
-      env.ts_from_payload = r.ts_from_payload;
-      env.received_ms = sources_[i]->received_ms;
-      env.gateway_labels = &config_.gateway.labels;
-      env.route_labels = &r.labels;
-      env.data = &r.data;
-      AppendRecordLine(env, out);
+      AppendRecordHead(config_.gateway.id, epoch, first_seq + i, out);
+      out.append(bodies_, begin, body_ends_[i] - begin);
+      begin = body_ends_[i];
     }
   };
   if (n > 0 || !dead_.empty()) {
@@ -79,6 +44,55 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   }
   if (ignored > 0) metrics_.records_dropped.Add("ignored", ignored);
   return Status::Ok();
+}
+
+// Normalizes each message into bodies_ or dead_; returns how many an ignore route dropped.
+uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
+  bodies_.clear();
+  body_ends_.clear();
+  sources_.clear();
+  reasons_.clear();
+  dead_.clear();
+  acks_.clear();
+  uint64_t ignored = 0;
+  for (const ReceivedMessage& m : messages) {
+    if (m.qos == 1) RedeliveryFilter::Pack(m.mid, m.hash, acks_);
+    std::string reason;
+    Outcome outcome = Outcome::kDeadLetter;
+    if (m.oversize) {
+      reason = "payload too large: " + std::to_string(m.full_size) +
+               " bytes, mqtt.max_payload is " + std::to_string(config_.mqtt.max_payload);
+    } else {
+      record_ = Normalized();
+      outcome = normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &record_, &reason);
+    }
+    if (outcome == Outcome::kRecord) {
+      AppendBody(m);
+    } else if (outcome == Outcome::kIgnored) {
+      ++ignored;
+    } else {
+      reasons_.push_back(std::move(reason));
+      dead_.push_back({{}, m.topic, m.payload, m.received_ms});
+    }
+  }
+  for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
+  return ignored;
+}
+
+void Intake::AppendBody(const ReceivedMessage& m) {
+  RecordEnvelope env;
+  env.gateway = config_.gateway.id;
+  env.topic = m.topic;
+  env.device = record_.device;
+  env.ts_ms = record_.ts_ms;
+  env.ts_from_payload = record_.ts_from_payload;
+  env.received_ms = m.received_ms;
+  env.gateway_labels = &config_.gateway.labels;
+  env.route_labels = &record_.labels;
+  env.data = &record_.data;
+  AppendRecordBody(env, bodies_);
+  body_ends_.push_back(bodies_.size());
+  sources_.push_back(&m);
 }
 
 }  // namespace ferry::agent

@@ -45,8 +45,13 @@ class Intake {
   const Normalizer& normalizer_;
   storage::Queue& queue_;
   Metrics& metrics_;
-  std::vector<Normalized> records_;
-  std::vector<const ReceivedMessage*> sources_;
+  uint64_t NormalizeAll(std::span<const ReceivedMessage> messages);
+  void AppendBody(const ReceivedMessage& m);
+
+  Normalized record_;                            // the message being normalized
+  std::string bodies_;                           // the records' lines but for id and seq
+  std::vector<size_t> body_ends_;                // where each record's body ends in bodies_
+  std::vector<const ReceivedMessage*> sources_;  // the message of each record
   std::vector<std::string> reasons_;
   std::vector<storage::DeadLetterInput> dead_;
   std::string acks_;

@@ -122,16 +122,21 @@ std::string RecordId(std::string_view gateway, std::string_view epoch, uint64_t 
   return id;
 }
 
-void AppendRecordLine(const RecordEnvelope& rec, std::string& out) {
+void AppendRecordHead(std::string_view gateway, std::string_view epoch, uint64_t seq,
+                      std::string& out) {
   out += "{\"id\":\"";
-  AppendJsonStringBody(rec.gateway, out);
+  AppendJsonStringBody(gateway, out);
   out += '.';
-  AppendJsonStringBody(rec.epoch, out);
+  AppendJsonStringBody(epoch, out);
   out += '.';
-  AppendUint(rec.seq, out);
+  AppendUint(seq, out);
   out += "\",\"seq\":";
-  AppendUint(rec.seq, out);
-  out += ",\"gateway\":";
+  AppendUint(seq, out);
+  out += ',';
+}
+
+void AppendRecordBody(const RecordEnvelope& rec, std::string& out) {
+  out += "\"gateway\":";
   AppendJsonString(rec.gateway, out);
   out += ",\"source\":";
   AppendJsonString(rec.source, out);
@@ -156,6 +161,11 @@ void AppendRecordLine(const RecordEnvelope& rec, std::string& out) {
     out += rec.data->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   out += "}\n";
+}
+
+void AppendRecordLine(const RecordEnvelope& rec, std::string& out) {
+  AppendRecordHead(rec.gateway, rec.epoch, rec.seq, out);
+  AppendRecordBody(rec, out);
 }
 
 }  // namespace ferry::agent

@@ -30,6 +30,13 @@ struct RecordEnvelope {
 // Invalid UTF-8 in any string is replaced with U+FFFD, never thrown.
 void AppendRecordLine(const RecordEnvelope& rec, std::string& out);
 
+// The same line in two parts, for a caller that learns the seq only after the rest is written:
+// the head is `{"id":"<gateway>.<epoch>.<seq>","seq":<seq>,` and the body all that follows
+// (`rec.epoch` and `rec.seq` are not used by the body).
+void AppendRecordHead(std::string_view gateway, std::string_view epoch, uint64_t seq,
+                      std::string& out);
+void AppendRecordBody(const RecordEnvelope& rec, std::string& out);
+
 // "<gateway>.<epoch>.<seq>"
 std::string RecordId(std::string_view gateway, std::string_view epoch, uint64_t seq);
 
