@@ -46,6 +46,12 @@ bool PathExists(const std::string& path) {
   return stat(path.c_str(), &st) == 0;
 }
 
+bool IsDirectory(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) &&
+         access(path.c_str(), R_OK | X_OK) == 0;
+}
+
 Result<uint64_t> FileSize(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);

@@ -12,6 +12,7 @@ namespace ferry::platform {
 // Creates `path` and its parents; OK if it exists.
 Status MakeDirs(const std::string& path);
 bool PathExists(const std::string& path);
+bool IsDirectory(const std::string& path);  // a directory this process may read
 Result<uint64_t> FileSize(const std::string& path);
 // Bytes available to an unprivileged writer on the filesystem holding `path`.
 Result<uint64_t> FreeBytes(const std::string& path);

@@ -146,7 +146,9 @@ platform::Result<Config> LoadConfig(const std::string& path);
 
 // Reads upstream.token_file and mqtt.password_file into upstream.token and mqtt.password
 // (surrounding white space removed). kInvalidArgument naming the key when a file cannot be read
-// or is empty; both a secret and its file set is an error too.
+// or is empty; both a secret and its file set is an error too. Also checks the TLS files of
+// mqtt.tls and upstream.tls: each one set must be a readable PEM file (ca_dir a directory), and
+// cert_file and key_file go together.
 platform::Status ResolveSecrets(Config* config);
 
 // Parses "250ms", "30s", "5m", "2h", "7d" into milliseconds; false if malformed.

@@ -53,6 +53,10 @@ def test_check_config(s: harness.Session) -> None:
                        bad_config(base, upstream={"batch": {"max_records": 0}})), 2,
                  "/upstream/batch/max_records")
     check_config(write(s, "syntax.json", good_text.replace('"status"', '"status":')), 2)
+    missing_ca = str(s.path("no-such-ca.pem"))
+    check_config(write(s, "tls_missing.json",
+                       bad_config(base, upstream={"tls": {"ca_file": missing_ca}})), 2,
+                 f"/upstream/tls/ca_file: open {missing_ca}: No such file or directory")
 
 
 def test_version_and_missing_config(s: harness.Session) -> None:
