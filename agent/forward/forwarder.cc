@@ -147,7 +147,7 @@ int64_t Forwarder::Round() {
         static_cast<int64_t>(batch_.body.size() * 1000 / config_.upstream.max_bytes_per_second);
     next_send_allowed_ms_ = std::max(next_send_allowed_ms_, now) + cost_ms;
   }
-  Verdict verdict = ClassifyResponse(resp.status, resp.retry_after, clock_.WallMillis());
+  Verdict verdict = ClassifyResponse(resp.status, resp.retry_after, clock_.WallMillis(), resp.body);
   std::string why = resp.status ? "HTTP " + std::to_string(resp.status) + ": " + resp.body
                                 : "no response: " + resp.error;
   if (verdict.kind != VerdictKind::kDelivered) {

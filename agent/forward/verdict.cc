@@ -24,8 +24,22 @@ int64_t ParseRetryAfterMs(std::string_view value, int64_t now_wall_ms) {
   return at_ms > now_wall_ms ? at_ms - now_wall_ms : 0;
 }
 
-Verdict ClassifyResponse(int status, std::string_view retry_after, int64_t now_wall_ms) {
+// nginx in front of a landing zone answers a TLS problem of the client's with 400 and a page
+// that names it; such a batch is not refused for its records, so bisecting it would dead-letter
+// every record. Treated as the access failure it is.
+bool IsNginxTlsRefusal(int status, std::string_view body) {
+  if (status != 400 && status != 495 && status != 496) return false;
+  return body.find("SSL certificate") != std::string_view::npos ||
+         body.find("plain HTTP request was sent to HTTPS port") != std::string_view::npos;
+}
+
+Verdict ClassifyResponse(int status, std::string_view retry_after, int64_t now_wall_ms,
+                         std::string_view body) {
   Verdict v;
+  if (IsNginxTlsRefusal(status, body)) {
+    v.kind = VerdictKind::kAuthFailed;
+    return v;
+  }
   if (status >= 200 && status < 300) {
     v.kind = VerdictKind::kDelivered;
   } else if (status == 429 || status == 503) {

@@ -12,7 +12,7 @@ enum class VerdictKind {
   kRetry,       // 408, 429, 5xx, no response: resend the same batch later
   kSplit,       // 413: split the batch in two halves by sequence range
   kReject,      // 400, 422, other 4xx: bisect until refused records stand alone
-  kAuthFailed,  // 401, 403: keep the batch, back off to the maximum
+  kAuthFailed,  // 401, 403 (and nginx's TLS refusals): keep the batch, back off to the maximum
 };
 
 struct Verdict {
@@ -23,7 +23,12 @@ struct Verdict {
 // `status` is the HTTP status, or 0 when there was no response (connection error, timeout).
 // `retry_after` is the Retry-After header ("120" or an HTTP date), "" when absent.
 // `now_wall_ms` resolves an HTTP date; a date in the past means retry now (0).
-Verdict ClassifyResponse(int status, std::string_view retry_after, int64_t now_wall_ms);
+// One exception to the status table: a 400 (or nginx's 495/496) whose `body` is nginx's page
+// for a client TLS problem ("No required SSL certificate was sent", "The SSL certificate
+// error", "The plain HTTP request was sent to HTTPS port") is kAuthFailed, not kReject: the
+// records are not at fault, and bisecting would dead-letter all of them.
+Verdict ClassifyResponse(int status, std::string_view retry_after, int64_t now_wall_ms,
+                         std::string_view body = {});
 
 // Parses Retry-After: delay-seconds or IMF-fixdate ("Wed, 21 Oct 2015 07:28:00 GMT").
 // Returns the delay in ms (>= 0), or -1 when malformed.

@@ -10,6 +10,8 @@ landing zone (scripted_landing.py), and what ferry does about it:
                                    the other 199 delivered
   F  401                           upstream.state "auth_failed", nothing lost, retried every
                                    backoff.max; delivered once the landing accepts again
+  F2 400 with nginx's page         "No required SSL certificate was sent": auth_failed as F, no
+                                   record dead-lettered
   G  answer slower than timeout    the request is given up and the same batch sent again
 
 Each phase publishes its own messages (data.phase names it) after the previous phase drained.
@@ -21,6 +23,11 @@ import time
 import harness
 from scripted_landing import Response, ScriptedLanding, http_date, reject_poison, too_large
 
+# What nginx answers when ssl_verify_client is on and the client sent no certificate.
+NGINX_NO_CERT = ("<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n"
+                 "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n"
+                 "<center>No required SSL certificate was sent</center>\r\n"
+                 "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
 BACKOFF_INITIAL = 0.2
 BACKOFF_MAX = 2.0
 TIMEOUT = 3.0
@@ -228,6 +235,21 @@ def run(s, broker, landing: ScriptedLanding, ferry) -> None:
     harness.wait_for(lambda: ferry.status()["upstream"]["state"] in harness.UPSTREAM_HEALTHY_STATES,
                      10, "upstream state to recover")
 
+    # ---- F2: nginx refusing the client's TLS with a 400 page --------------------------------
+    dead_before = ferry.metric("ferry_records_dead_lettered_total", reason="rejected")
+    landing.default = Response(400, body=NGINX_NO_CERT)
+    publish_phase(broker, "F2", 10)
+    harness.wait_for(lambda: ferry.status()["upstream"]["state"] == "auth_failed", 15,
+                     "upstream.state auth_failed after nginx's 400 page")
+    st = ferry.status()
+    print(f"F2 nginx 400 page: upstream {st['upstream']['state']}, queue {st['queue']['records']}")
+    assert st["queue"]["records"] == 10, f"records left the queue: {st['queue']}"
+    landing.default = Response(200)
+    wait_phase(landing, ferry, "F2", 10)
+    assert ferry.metric("ferry_records_dead_lettered_total", reason="rejected") == dead_before
+    harness.wait_for(lambda: ferry.status()["upstream"]["state"] in harness.UPSTREAM_HEALTHY_STATES,
+                     10, "upstream state to recover")
+
     # ---- G: an answer slower than upstream.timeout -------------------------------------------
     before = ferry.metrics()
     landing.script(Response(200, delay=TIMEOUT + 2))
@@ -254,7 +276,7 @@ def run(s, broker, landing: ScriptedLanding, ferry) -> None:
           f"{landing.duplicates} repeated keys, {len(landing.violations)} protocol violations")
     assert not landing.violations, landing.violations[:5]
     assert len(ids) == len(set(ids))
-    assert len(records) == 20 * 5 + 120 + 199
+    assert len(records) == 20 * 5 + 10 + 120 + 199, f"{len(records)} records at the landing"
     ferry.check_alive()
 
 

@@ -29,6 +29,24 @@ TEST_CASE("every HTTP status maps to the protocol's verdict") {
   }
 }
 
+TEST_CASE("nginx's answers to a client TLS problem keep the batch instead of dead-lettering it") {
+  // The pages nginx sends (ngx_http_special_response.c) when mutual TLS or https is misused.
+  const char* no_cert =
+      "<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n"
+      "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL "
+      "certificate was sent</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+  CHECK(ClassifyResponse(400, "", kNow, no_cert).kind == VerdictKind::kAuthFailed);
+  CHECK(ClassifyResponse(400, "", kNow, "<title>400 The SSL certificate error</title>").kind ==
+        VerdictKind::kAuthFailed);
+  CHECK(ClassifyResponse(400, "", kNow,
+                         "<center>The plain HTTP request was sent to HTTPS port</center>")
+            .kind == VerdictKind::kAuthFailed);
+  CHECK(ClassifyResponse(496, "", kNow, no_cert).kind == VerdictKind::kAuthFailed);
+  // A refusal of the records themselves stays one, whatever else the body says.
+  CHECK(ClassifyResponse(400, "", kNow, "line 3: not a JSON object").kind == VerdictKind::kReject);
+  CHECK(ClassifyResponse(422, "", kNow, no_cert).kind == VerdictKind::kReject);
+}
+
 TEST_CASE("no response at all is retried with the backoff") {
   auto v = ClassifyResponse(0, "", kNow);
   CHECK(v.kind == VerdictKind::kRetry);
