@@ -156,8 +156,9 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/commit_interval", T::kDuration, "At low message rates, wait up to this long "
         "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
         .Default("100ms").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
-    key("/storage/commit_max_records", T::kInt, "Records per group commit at most")
-        .Default(4096).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
+    key("/storage/commit_max_records", T::kInt, "Records per group commit at most; a group's "
+        "lines are held in memory until its commit, so this bounds intake's memory")
+        .Default(1024).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
     key("/storage/compression_level", T::kInt, "zstd level of stored blocks")
         .Default(3).Range(1, 19).Bind(FERRY_FIELD(storage.compression_level)),
     key("/storage/full_policy", T::kEnum, "When max_size is reached: block (stop taking "
