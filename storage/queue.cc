@@ -89,7 +89,7 @@ Status Queue::Init(platform::Random& random) {
     return Status::Corruption("unknown schema version " + std::to_string(*version));
   }
   FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
-  FERRY_RETURN_IF_ERROR(db_->Exec(kCreateDeliveredAcks));
+  FERRY_RETURN_IF_ERROR(db_->Exec(kCreateKeptAcks));
   FERRY_RETURN_IF_ERROR(
       db_->Exec(options_.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   // Blocks are written once and read once: a page cache beyond the indexes buys nothing and
@@ -161,11 +161,12 @@ Status Queue::PrepareStatements() {
       prep(s.delete_blocks_through,
            "DELETE FROM blocks WHERE last_seq<=? RETURNING length(data),raw_bytes"));
   FERRY_RETURN_IF_ERROR(
-      prep(s.keep_delivered_acks,
-           "INSERT OR REPLACE INTO delivered_acks SELECT first_seq,acks FROM blocks "
-           "WHERE last_seq<=? AND first_seq>=? AND acks IS NOT NULL"));
+      prep(s.keep_block_acks,
+           "INSERT INTO kept_acks(first_seq,acks) SELECT first_seq,acks FROM blocks "
+           "WHERE last_seq<=? AND first_seq>=? AND acks IS NOT NULL ORDER BY first_seq"));
   FERRY_RETURN_IF_ERROR(
-      prep(s.prune_delivered_acks, "DELETE FROM delivered_acks WHERE first_seq<?"));
+      prep(s.keep_group_acks, "INSERT INTO kept_acks(first_seq,acks) VALUES(?,?)"));
+  FERRY_RETURN_IF_ERROR(prep(s.prune_kept_acks, "DELETE FROM kept_acks WHERE first_seq<?"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_removed_through, "DELETE FROM removed WHERE seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
@@ -364,6 +365,11 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
       s.BindBlob(7, req.acks);
     }
     st = s.Run();
+  } else if (st.ok() && !req.acks.empty()) {
+    // No block to keep them with (only dead letters, or only ignored messages).
+    st = stmts_->keep_group_acks.Bind(1, static_cast<int64_t>(c_.next_seq))
+             .BindBlob(2, req.acks)
+             .Run();
   }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
   for (int64_t id : req.replayed_dead_letters) {
@@ -403,22 +409,23 @@ uint64_t Queue::AckWindowStart() const {
 
 Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Newest first: by first_seq, and a block after the groups without records that share its
+  // first_seq (they were committed before it), those in the order they were kept.
+  Result<Stmt> stmt = db_->Prepare(
+      "SELECT acks FROM (SELECT first_seq, 9223372036854775807 AS id, acks FROM blocks "
+      "WHERE first_seq>=?1 AND acks IS NOT NULL UNION ALL "
+      "SELECT first_seq, id, acks FROM kept_acks WHERE first_seq>=?1) "
+      "ORDER BY first_seq DESC, id DESC");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, static_cast<int64_t>(AckWindowStart()));
   std::vector<std::string> out;
   size_t total = 0;
-  // Queued blocks are newer than every delivered one: read them first.
-  for (const char* table : {"blocks", "delivered_acks"}) {
-    Result<Stmt> stmt = db_->Prepare(std::string("SELECT acks FROM ") + table +
-                                     " WHERE first_seq>=? AND acks IS NOT NULL "
-                                     "ORDER BY first_seq DESC");
-    if (!stmt.ok()) return stmt.status();
-    stmt->Bind(1, static_cast<int64_t>(AckWindowStart()));
-    while (total < min_bytes) {
-      Result<bool> row = stmt->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      out.emplace_back(stmt->Blob(0));
-      total += out.back().size();
-    }
+  while (total < min_bytes) {
+    Result<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.emplace_back(stmt->Blob(0));
+    total += out.back().size();
   }
   return out;
 }

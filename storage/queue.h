@@ -56,8 +56,9 @@ struct AppendRequest {
   int64_t oldest_received_mono_ms = 0;  // monotonic time of the same, for expiry
   EncodeFn encode;
   std::span<const DeadLetterInput> dead_letters;
-  // Opaque bytes kept with the block, returned by RecentAcks() after a restart: the source's
-  // record of which broker deliveries this group holds (see agent/mqtt/redelivery.h).
+  // Opaque bytes kept with the block (or alone when the group has no records), returned by
+  // RecentAcks() after a restart: the source's record of which broker deliveries this group
+  // holds (see agent/mqtt/redelivery.h).
   std::string_view acks;
   // Dead letters this group replays: deleted in the same transaction.
   std::span<const int64_t> replayed_dead_letters;

@@ -137,8 +137,8 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
 Status Queue::KeepDeliveredAcks(uint64_t last_seq) {
   int64_t window = static_cast<int64_t>(AckWindowStart());
   FERRY_RETURN_IF_ERROR(
-      stmts_->keep_delivered_acks.Bind(1, static_cast<int64_t>(last_seq)).Bind(2, window).Run());
-  return stmts_->prune_delivered_acks.Bind(1, window).Run();
+      stmts_->keep_block_acks.Bind(1, static_cast<int64_t>(last_seq)).Bind(2, window).Run());
+  return stmts_->prune_kept_acks.Bind(1, window).Run();
 }
 
 // Removes every record with seq <= last_seq, the batches that end there, and the snapshot.

@@ -35,9 +35,10 @@ PRAGMA user_version = 1;
 // Added after version 1 was released: run on every open. A file without it is still version 1,
 // and a Ferry that does not know the table leaves it alone, so neither an upgrade nor a
 // downgrade of the package makes the file unreadable.
-inline constexpr const char* kCreateDeliveredAcks = R"sql(
-CREATE TABLE IF NOT EXISTS delivered_acks(
-  first_seq INTEGER PRIMARY KEY,
+inline constexpr const char* kCreateKeptAcks = R"sql(
+CREATE TABLE IF NOT EXISTS kept_acks(
+  id        INTEGER PRIMARY KEY,
+  first_seq INTEGER NOT NULL,
   acks      BLOB NOT NULL);
 )sql";
 

@@ -32,7 +32,9 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
       begin = body_ends_[i];
     }
   };
-  if (n > 0 || !dead_.empty()) {
+  // A group of only ignored messages commits its acks alone: a redelivery of it that matched
+  // nothing would end the redelivery phase before the group after it (agent/mqtt/redelivery.h).
+  if (n > 0 || !dead_.empty() || !acks_.empty()) {
     platform::Result<storage::AppendResult> appended = queue_.Append(req);
     if (!appended.ok()) return appended.status();
     if (appended->dropped > 0) metrics_.records_dropped.Add("quota", appended->dropped);

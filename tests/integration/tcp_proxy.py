@@ -3,7 +3,8 @@
 It stands in for a fault the real programs cannot produce on demand: bytes that ferry wrote
 (PUBACKs) never reaching the broker before ferry dies. While `hold` is set, client-to-server
 bytes are kept in the proxy; `drop_and_close()` throws them away and closes every connection,
-as a crash with them still unread would. Server-to-client bytes always pass.
+as a crash with them still unread would. Server-to-client bytes always pass. `pubacks` counts
+the MQTT PUBACK packets passed on to the server.
 """
 
 import socket
@@ -15,6 +16,7 @@ class TcpProxy:
         self.upstream = (host, upstream_port)
         self.hold = False
         self.held_bytes = 0
+        self.pubacks = 0
         self._lock = threading.Lock()
         self._conns: list[tuple[socket.socket, socket.socket]] = []
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -37,10 +39,11 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns.append((client, server))
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, server, MqttCounter(self)),
+                             daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, None), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, counter: "MqttCounter | None") -> None:
         while True:
             try:
                 data = src.recv(65536)
@@ -48,7 +51,7 @@ class TcpProxy:
                 data = b""
             if not data:
                 break
-            if from_client and self.hold:
+            if counter and self.hold:
                 with self._lock:
                     self.held_bytes += len(data)
                 continue
@@ -56,6 +59,8 @@ class TcpProxy:
                 dst.sendall(data)
             except OSError:
                 break
+            if counter:
+                counter.feed(data)
         for s in (src, dst):
             try:
                 s.shutdown(socket.SHUT_RDWR)
@@ -79,3 +84,30 @@ class TcpProxy:
     def stop(self) -> None:
         self._listener.close()
         self.drop_and_close()
+
+
+class MqttCounter:
+    """Follows the MQTT packets of one client-to-server stream and counts its PUBACKs."""
+
+    def __init__(self, proxy: TcpProxy):
+        self.proxy = proxy
+        self.buf = b""
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            length, shift, i = 0, 0, 1
+            while i < len(self.buf):  # the remaining length: up to 4 bytes, 7 bits each
+                length |= (self.buf[i] & 0x7F) << shift
+                shift += 7
+                i += 1
+                if not self.buf[i - 1] & 0x80:
+                    break
+            else:
+                return
+            if len(self.buf) < i + length:
+                return
+            if self.buf[0] >> 4 == 4:  # PUBACK
+                with self.proxy._lock:
+                    self.proxy.pubacks += 1
+            self.buf = self.buf[i + length:]

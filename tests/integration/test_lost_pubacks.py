@@ -4,18 +4,24 @@ Ferry sends a group's PUBACKs right after its commit, and the forwarder may deli
 at once. If ferry then dies before the broker has read those PUBACKs, the broker sends the
 messages again on the next connection, although the landing zone already holds them. The
 redelivery filter must still recognize them, so the acks of a group have to outlive its
-delivery (storage/FORMAT.md, `delivered_acks`).
+delivery (storage/FORMAT.md, `kept_acks`).
 
 Ferry reaches mosquitto through a TCP proxy (tcp_proxy.py) that holds back everything ferry
 sends while the messages arrive, stands in for "the PUBACKs never got there", and drops it
-when ferry is killed.
+when ferry is killed. Two rounds:
+
+  1  300 messages, all delivered, then the crash: all 300 come again and are recognized
+  2  50 messages, then 5 that become dead letters (a group without records), then 50 more:
+     all 105 come again, and the dead-letter group must be recognized too, or the redelivery
+     phase would end there and the last 50 be stored twice
 """
 
 import harness
 from tcp_proxy import TcpProxy
 
-COUNT = 300  # under the harness broker's max_inflight_messages, so all are redelivered at once
-LATER = 50
+ROUND1 = 300  # under the harness broker's max_inflight_messages, so all are redelivered at once
+ROUND2 = 50
+BAD = 5
 
 
 def test(s: harness.Session) -> None:
@@ -23,48 +29,74 @@ def test(s: harness.Session) -> None:
     landing = s.landing()
     proxy = TcpProxy(broker.port)
     try:
-        run(s, broker, landing, proxy)
+        ferry = s.ferry(broker, landing, overrides={
+            "mqtt": {"port": proxy.port},
+            harness.ROUTES_KEY: [{"topic": "zigbee2mqtt/{device}"}]})
+        round1(s, broker, landing, ferry, proxy)
+        round2(s, broker, landing, ferry, proxy)
+        ferry.check_alive()
     finally:
         proxy.stop()
 
 
-def run(s: harness.Session, broker, landing, proxy: TcpProxy) -> None:
-    ferry = s.ferry(broker, landing, overrides={"mqtt": {"port": proxy.port}})
-    proxy.hold = True
-    res = harness.start_publish(s, broker, "zigbee2mqtt/dev{p}", count=COUNT, qos=1).wait(60)
-    assert res.acked == COUNT, f"the broker did not take every message: {res}"
-    landing.wait_records(COUNT, timeout=30, settle=1, ferry=ferry)
-    assert ferry.metric("ferry_queue_records") == 0, "the records should all be delivered"
+def publish(s, broker, topic: str, count: int, payload: str | None = None) -> None:
+    res = harness.start_publish(s, broker, topic, count=count, qos=1, payload=payload,
+                                client_prefix=topic.replace("/", "-")).wait(60)
+    assert res.acked == count, f"the broker did not take every message: {res}"
+
+
+def crash_and_restart(ferry, proxy: TcpProxy, landing, redelivered: int) -> None:
+    """Kills ferry with its PUBACKs unsent, restarts it, waits for the broker's redeliveries."""
+    skipped = lambda: ferry.metric("ferry_mqtt_redeliveries_skipped_total")  # noqa: E731
+    dead = lambda: ferry.metric("ferry_dead_letters")  # noqa: E731
+    held, dead_before = landing.count(), dead()
     ferry.kill_group()
     dropped = proxy.drop_and_close()
-    print(f"{COUNT} messages delivered, then ferry killed; {dropped} bytes it sent "
-          f"(its PUBACKs) were dropped")
-    assert dropped >= 4 * COUNT, f"only {dropped} bytes held: were the PUBACKs sent at all?"
-
+    print(f"ferry killed with {held} records at the landing; {dropped} bytes it sent "
+          f"(its PUBACKs) dropped")
+    assert dropped >= 4 * redelivered, f"only {dropped} bytes held: were the PUBACKs sent?"
     proxy.hold = False
+    pubacks_before = proxy.pubacks
     ferry.start()
-    skipped = lambda: ferry.metric("ferry_mqtt_redeliveries_skipped_total")  # noqa: E731
-    harness.wait_for(lambda: skipped() >= COUNT or landing.count() > COUNT, 30,
-                     f"the broker's {COUNT} redeliveries", interval=0.2)
+    harness.wait_for(lambda: skipped() >= redelivered or landing.count() > held or
+                     dead() > dead_before, 30, f"the broker's {redelivered} redeliveries",
+                     interval=0.2)
     print(f"redeliveries recognized and acknowledged without a record: {skipped():.0f}; "
           f"landing holds {landing.count()} records")
-    assert landing.count() == COUNT, "redelivered messages were stored a second time"
+    assert landing.count() == held, "redelivered messages were stored a second time"
+    assert dead() == dead_before, "redelivered messages were dead-lettered a second time"
+    assert skipped() == redelivered, f"{skipped():.0f} skipped, expected {redelivered}"
+    # The next round may hold PUBACKs again only once these have reached the broker.
+    harness.wait_for(lambda: proxy.pubacks - pubacks_before >= redelivered, 10,
+                     "the PUBACKs of the redeliveries to reach the broker", interval=0.05)
+
+
+def round1(s, broker, landing, ferry, proxy: TcpProxy) -> None:
+    proxy.hold = True
+    publish(s, broker, "zigbee2mqtt/one{p}", ROUND1)
+    landing.wait_records(ROUND1, timeout=30, settle=1, ferry=ferry)
+    assert ferry.metric("ferry_queue_records") == 0, "the records should all be delivered"
+    crash_and_restart(ferry, proxy, landing, ROUND1)
+
+
+def round2(s, broker, landing, ferry, proxy: TcpProxy) -> None:
+    proxy.hold = True
+    publish(s, broker, "zigbee2mqtt/two{p}", ROUND2)
+    landing.wait_records(ROUND1 + ROUND2, timeout=30, settle=0.5, ferry=ferry)
+    publish(s, broker, "zigbee2mqtt/bad{p}", BAD, payload='{"a":')
+    ferry.wait_metric("ferry_dead_letters", lambda v: v == BAD, 10, f"{BAD} dead letters")
+    publish(s, broker, "zigbee2mqtt/three{p}", ROUND2)
+    landing.wait_records(ROUND1 + 2 * ROUND2, timeout=30, settle=1, ferry=ferry)
+    crash_and_restart(ferry, proxy, landing, 2 * ROUND2 + BAD)
 
     # The redelivery phase is over: new messages are records again.
-    res = harness.start_publish(s, broker, "zigbee2mqtt/later{p}", count=LATER, qos=1,
-                                client_prefix="later").wait(60)
-    assert res.acked == LATER, f"the broker did not take every later message: {res}"
-    records = landing.wait_records(COUNT + LATER, timeout=30, settle=2, ferry=ferry)
-    first = {("dev", r["data"]["seq"]) for r in records if r["topic"] == "zigbee2mqtt/dev1"}
-    later = {("later", r["data"]["seq"]) for r in records if r["topic"] == "zigbee2mqtt/later1"}
-    expected = {("dev", i) for i in range(1, COUNT + 1)} | {("later", i) for i in range(1, LATER + 1)}
-    print(f"landing: {len(records)} records")
-    harness.check_exactly_once(
-        [dict(r, data={"pub": r["topic"], "seq": r["data"]["seq"]}) for r in records],
-        {(f"zigbee2mqtt/{k}1", i) for k, i in expected})
-    assert first | later == expected
-    assert skipped() == COUNT, f"{skipped():.0f} messages skipped, expected {COUNT}"
-    ferry.check_alive()
+    publish(s, broker, "zigbee2mqtt/later{p}", ROUND2)
+    records = landing.wait_records(ROUND1 + 3 * ROUND2, timeout=30, settle=2, ferry=ferry)
+    by_topic = [(r["topic"].split("/")[1].rstrip("1"), r["data"]["seq"]) for r in records]
+    expected = {("one", i) for i in range(1, ROUND1 + 1)}
+    expected |= {(t, i) for t in ("two", "three", "later") for i in range(1, ROUND2 + 1)}
+    harness.check_exactly_once([{"id": r["id"], "data": {"pub": t, "seq": i}}
+                                for r, (t, i) in zip(records, by_topic)], expected)
 
 
 if __name__ == "__main__":

@@ -522,3 +522,32 @@ TEST_CASE("acks older than the window are forgotten, delivered or not") {
   REQUIRE(acks.ok());
   CHECK(*acks == std::vector<std::string>{"new"});
 }
+
+TEST_CASE("a group without records keeps its acks too, in commit order with the blocks") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  {
+    auto q = OpenQueue(dir.File("q.db"), clock);
+    AppendWithAcks(*q, 2, "records-1");
+    storage::DeadLetterInput bad{"not JSON", "t/x", "{", 1000};
+    AppendRequest dead_only;
+    dead_only.dead_letters = std::span(&bad, 1);
+    dead_only.acks = "dead-only";
+    REQUIRE(q->Append(dead_only).ok());
+    AppendRequest ignored_only;
+    ignored_only.acks = "ignored-only";
+    auto r = q->Append(ignored_only);
+    REQUIRE(r.ok());
+    CHECK(q->Stats().records == 2);  // nothing but acks was stored
+    CHECK(q->Stats().next_seq == 3);
+    AppendWithAcks(*q, 1, "records-3");
+    auto acks = q->RecentAcks(1 << 20);
+    REQUIRE(acks.ok());
+    CHECK(*acks == std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
+    Deliver(*q);
+  }
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  auto acks = q->RecentAcks(1 << 20);
+  REQUIRE(acks.ok());
+  CHECK(*acks == std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
+}
