@@ -334,6 +334,7 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
   block_.clear();
   if (req.count > 0) {
     scratch_.clear();
+    scratch_.reserve(req.encoded_size_hint);
     req.encode(c_.next_seq, scratch_);
     FERRY_RETURN_IF_ERROR(codec_->Compress(scratch_, options_.compression_level, block_));
   }

@@ -55,6 +55,9 @@ struct AppendRequest {
   int64_t oldest_received_ms = 0;       // wall time of the group's first record
   int64_t oldest_received_mono_ms = 0;  // monotonic time of the same, for expiry
   EncodeFn encode;
+  // At least the bytes `encode` appends, when the caller knows: the buffer is sized once
+  // instead of growing by doubling, which would briefly hold the text twice.
+  size_t encoded_size_hint = 0;
   std::span<const DeadLetterInput> dead_letters;
   // Opaque bytes kept with the block (or alone when the group has no records), returned by
   // RecentAcks() after a restart: the source's record of which broker deliveries this group

@@ -24,6 +24,8 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   req.dead_letters = dead_;
   req.acks = acks_;
   const std::string& epoch = queue_.epoch();
+  // Each head is `{"id":"<gateway>.<epoch>.<seq>","seq":<seq>,`: seqs of at most 20 digits.
+  req.encoded_size_hint = bodies_.size() + n * (config_.gateway.id.size() + epoch.size() + 64);
   req.encode = [&](uint64_t first_seq, std::string& out) {
     size_t begin = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -56,6 +58,11 @@ uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
   reasons_.clear();
   dead_.clear();
   acks_.clear();
+  // Sized once for the group, not by doubling: a record's body is its payload (normalized) plus
+  // the envelope; a reserve beyond what is written costs address space, not memory.
+  size_t estimate = 0;
+  for (const ReceivedMessage& m : messages) estimate += m.payload.size() + m.topic.size() + 512;
+  bodies_.reserve(estimate);
   uint64_t ignored = 0;
   for (const ReceivedMessage& m : messages) {
     if (m.qos == 1) RedeliveryFilter::Pack(m.mid, m.hash, acks_);
