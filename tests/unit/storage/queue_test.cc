@@ -25,10 +25,12 @@ std::unique_ptr<Queue> OpenQueue(const std::string& path, platform::Clock& clock
 }
 
 // Appends `count` records whose lines are {"seq":N}.
-storage::SeqRange AppendRecords(Queue& q, uint32_t count, int64_t received_ms = 1000) {
+storage::SeqRange AppendRecords(Queue& q, uint32_t count, int64_t received_ms = 1000,
+                                std::string_view acks = {}) {
   AppendRequest req;
   req.count = count;
   req.oldest_received_ms = received_ms;
+  req.acks = acks;
   req.encode = [count](uint64_t first, std::string& out) {
     for (uint64_t s = first; s < first + count; ++s) out += "{\"seq\":" + std::to_string(s) + "}\n";
   };
@@ -459,16 +461,13 @@ TEST_CASE("replaying dead letters deletes them in the same transaction") {
 namespace {
 
 storage::SeqRange AppendWithAcks(Queue& q, uint32_t count, std::string_view acks) {
-  AppendRequest req;
-  req.count = count;
-  req.oldest_received_ms = 1000;
-  req.encode = [count](uint64_t first, std::string& out) {
-    for (uint64_t s = first; s < first + count; ++s) out += "{\"seq\":" + std::to_string(s) + "}\n";
-  };
-  req.acks = acks;
-  auto r = q.Append(req);
-  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-  return r->range;
+  return AppendRecords(q, count, 1000, acks);
+}
+
+std::vector<std::string> RecentAcks(Queue& q, size_t min_bytes = 1 << 20) {
+  auto acks = q.RecentAcks(min_bytes);
+  REQUIRE_MESSAGE(acks.ok(), acks.status().ToString());
+  return *acks;
 }
 
 void Deliver(Queue& q) {
@@ -491,18 +490,13 @@ TEST_CASE("acks outlive the delivery of their block, newest first, across a reop
     Deliver(*q);
     AppendWithAcks(*q, 2, "group-2");
     AppendWithAcks(*q, 2, "group-3");
-    auto acks = q->RecentAcks(1 << 20);
-    REQUIRE(acks.ok());
-    CHECK(*acks == std::vector<std::string>{"group-3", "group-2", "group-1"});
+    CHECK(RecentAcks(*q) == std::vector<std::string>{"group-3", "group-2", "group-1"});
     Deliver(*q);
   }
   auto q = OpenQueue(dir.File("q.db"), clock);
-  auto acks = q->RecentAcks(1 << 20);
-  REQUIRE(acks.ok());
-  CHECK(*acks == std::vector<std::string>{"group-3", "group-2", "group-1"});
-  auto few = q->RecentAcks(8);  // stops once enough bytes are collected
-  REQUIRE(few.ok());
-  CHECK(*few == std::vector<std::string>{"group-3", "group-2"});
+  CHECK(RecentAcks(*q) == std::vector<std::string>{"group-3", "group-2", "group-1"});
+  // Stops once enough bytes are collected.
+  CHECK(RecentAcks(*q, 8) == std::vector<std::string>{"group-3", "group-2"});
 }
 
 TEST_CASE("acks older than the window are forgotten, delivered or not") {
@@ -514,13 +508,9 @@ TEST_CASE("acks older than the window are forgotten, delivered or not") {
   AppendWithAcks(*q, 10, "old-queued");
   AppendRecords(*q, static_cast<uint32_t>(Queue::kAckWindowSeqs));
   AppendWithAcks(*q, 1, "new");
-  auto acks = q->RecentAcks(1 << 20);
-  REQUIRE(acks.ok());
-  CHECK(*acks == std::vector<std::string>{"new"});
+  CHECK(RecentAcks(*q) == std::vector<std::string>{"new"});
   Deliver(*q);  // the old acks are not copied, and the kept one is pruned
-  acks = q->RecentAcks(1 << 20);
-  REQUIRE(acks.ok());
-  CHECK(*acks == std::vector<std::string>{"new"});
+  CHECK(RecentAcks(*q) == std::vector<std::string>{"new"});
 }
 
 TEST_CASE("a group without records keeps its acks too, in commit order with the blocks") {
@@ -536,18 +526,15 @@ TEST_CASE("a group without records keeps its acks too, in commit order with the 
     REQUIRE(q->Append(dead_only).ok());
     AppendRequest ignored_only;
     ignored_only.acks = "ignored-only";
-    auto r = q->Append(ignored_only);
-    REQUIRE(r.ok());
+    REQUIRE(q->Append(ignored_only).ok());
     CHECK(q->Stats().records == 2);  // nothing but acks was stored
     CHECK(q->Stats().next_seq == 3);
     AppendWithAcks(*q, 1, "records-3");
-    auto acks = q->RecentAcks(1 << 20);
-    REQUIRE(acks.ok());
-    CHECK(*acks == std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
+    CHECK(RecentAcks(*q) ==
+          std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
     Deliver(*q);
   }
   auto q = OpenQueue(dir.File("q.db"), clock);
-  auto acks = q->RecentAcks(1 << 20);
-  REQUIRE(acks.ok());
-  CHECK(*acks == std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
+  CHECK(RecentAcks(*q) ==
+        std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
 }
