@@ -167,6 +167,10 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(
       prep(s.keep_group_acks, "INSERT INTO kept_acks(first_seq,acks) VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(prep(s.prune_kept_acks, "DELETE FROM kept_acks WHERE first_seq<?"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.cap_kept_acks, ("DELETE FROM kept_acks WHERE id<=(SELECT max(id) FROM kept_acks)-" +
+                             std::to_string(kKeptAckRows))
+                                .c_str()));
   FERRY_RETURN_IF_ERROR(prep(s.delete_removed_through, "DELETE FROM removed WHERE seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
@@ -368,9 +372,11 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
     st = s.Run();
   } else if (st.ok() && !req.acks.empty()) {
     // No block to keep them with (only dead letters, or only ignored messages).
+    // Such groups do not move the window (no sequence numbers): a count caps them instead.
     st = stmts_->keep_group_acks.Bind(1, static_cast<int64_t>(c_.next_seq))
              .BindBlob(2, req.acks)
              .Run();
+    if (st.ok()) st = stmts_->cap_kept_acks.Run();
   }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
   for (int64_t id : req.replayed_dead_letters) {

@@ -172,6 +172,8 @@ class Queue {
   // Acks are kept for the blocks among the newest kAckWindowSeqs sequence numbers, also after
   // the blocks were delivered (a delivered group's PUBACKs may still have been lost).
   static constexpr uint64_t kAckWindowSeqs = 8192;
+  // Rows of kept acks at most (each holds a group's acks, one at least).
+  static constexpr int kKeptAckRows = 4096;
   // The `acks` of the newest groups, newest first, until at least `min_bytes` are collected.
   platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
 

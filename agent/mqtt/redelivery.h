@@ -5,10 +5,9 @@
 // connection, with the same packet ids, before anything new. Without this filter each would
 // become a second record. Each stored group keeps (packet id, hash of topic and payload) of its
 // QoS 1 messages with its block (alone if it has none), and the queue keeps them after the
-// block is delivered (the
-// forwarder can deliver a group before its PUBACKs reach the broker: storage/FORMAT.md);
-// after a (re)connect, a QoS 1 message matching a remembered
-// pair is acknowledged without being stored again. The first QoS 1 message that does not match
+// block is delivered (the forwarder can deliver a group before its PUBACKs reach the broker:
+// storage/FORMAT.md); after a (re)connect, a QoS 1 message matching a remembered pair is
+// acknowledged without being stored again. The first QoS 1 message that does not match
 // ends the redelivery phase, so a later message that happens to reuse a packet id and repeat a
 // payload is never mistaken for one.
 //

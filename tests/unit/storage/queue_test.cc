@@ -538,3 +538,20 @@ TEST_CASE("a group without records keeps its acks too, in commit order with the 
   CHECK(RecentAcks(*q) ==
         std::vector<std::string>{"records-3", "ignored-only", "dead-only", "records-1"});
 }
+
+TEST_CASE("acks of groups without records are capped in number, the newest kept") {
+  // A device sending only what becomes dead letters never moves the window: a count bounds them.
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  for (int i = 0; i < Queue::kKeptAckRows + 5; ++i) {
+    AppendRequest ignored_only;
+    std::string acks = "g" + std::to_string(i);
+    ignored_only.acks = acks;
+    REQUIRE(q->Append(ignored_only).ok());
+  }
+  std::vector<std::string> acks = RecentAcks(*q);
+  REQUIRE(acks.size() == Queue::kKeptAckRows);
+  CHECK(acks.front() == "g" + std::to_string(Queue::kKeptAckRows + 4));
+  CHECK(acks.back() == "g5");
+}
