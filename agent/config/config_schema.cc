@@ -155,7 +155,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default("full").OneOf({"full", "normal"}).Bind(FERRY_FIELD(storage.sync)),
     key("/storage/commit_interval", T::kDuration, "At low message rates, wait up to this long "
         "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
-        .Default("100ms").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
+        .Default("1s").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
     key("/storage/commit_max_records", T::kInt, "Records per group commit at most; a group's "
         "lines are held in memory until its commit, so this bounds intake's memory")
         .Default(1024).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),

@@ -69,8 +69,9 @@ def single_pass(landing, lines: int) -> tuple[int, int, int]:
 
 
 def replay_run(session, broker, landing, name: str, count: int, rate: float,
-               publishers: int) -> dict:
-    ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",), routes=ROUTES)
+               publishers: int, overrides: dict | None = None) -> dict:
+    ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",), routes=ROUTES,
+                           overrides=overrides)
     ps = bl.proc_stat(ferry)
     wr0 = ps.write_bytes()
     pub = bl.start_pub(session, bl.pub_argv(broker, count, publishers, 1, replay=corpus(session),
