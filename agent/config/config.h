@@ -76,7 +76,7 @@ struct Config {
     uint64_t max_size = 256ull << 20;    // bytes on disk, database and WAL together
     std::string sync = "full";           // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 1024;  // records per group commit at most
-    int64_t commit_interval_ms = 1000;    // longest wait to gather a group at low rates
+    int64_t commit_interval_ms = 1000;   // longest wait to gather a group at low rates
     int compression_level = 3;           // zstd level of stored blocks, 1-19
     std::string full_policy = "block";   // block | drop_oldest
     int64_t max_age_ms = 0;              // 0: records never expire
