@@ -83,7 +83,7 @@ class Agent {
 
   // Starts the pipeline under `config`. kInvalidArgument when its upstream cannot be used.
   platform::Status StartPipeline(std::shared_ptr<const Config> config) {
-    auto uploader = Uploader::Create(*config);
+    auto uploader = CreateUploader(*config);
     if (!uploader.ok()) return uploader.status();
     auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
     if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
@@ -123,7 +123,7 @@ class Agent {
   platform::Status ReloadLocked() {
     auto fresh = LoadConfig(path_);
     platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
-    if (st.ok()) st = Uploader::Create(*fresh).status();  // an upstream we can use
+    if (st.ok()) st = CreateUploader(*fresh).status();  // an upstream we can use
     if (!st.ok()) {
       platform::LogError("agent", "reload: " + path_ +
                                       " not applied, keeping the running "

@@ -1,4 +1,4 @@
-#include "agent/forward/uploader.h"
+#include "agent/forward/http_uploader.h"
 
 #include <httplib.h>
 #include <openssl/err.h>
@@ -11,7 +11,6 @@ namespace ferry::agent {
 
 namespace {
 
-constexpr size_t kMaxResponseBody = 4096;
 constexpr int kRefusalTimeoutS = 2;
 
 // A sentence for logs and /status; httplib's own names ("Connection", "Read") are too terse.
@@ -34,7 +33,7 @@ std::string DescribeError(httplib::Error e, const std::string& origin) {
 
 }  // namespace
 
-platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& config) {
+platform::Result<std::unique_ptr<HttpUploader>> HttpUploader::Create(const Config& config) {
   HttpUrl url;
   if (!ParseHttpUrl(config.upstream.url, &url)) {
     return platform::Status::InvalidArgument("upstream.url: not an http(s) URL: " +
@@ -43,7 +42,7 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
   bool v6 = url.host.find(':') != std::string::npos;
   std::string origin =
       url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
-  std::unique_ptr<Uploader> u(new Uploader(config, url.path));
+  std::unique_ptr<HttpUploader> u(new HttpUploader(config, url.path));
   u->origin_ = origin;
   u->https_ = url.scheme == "https";
   u->host_ = url.host;
@@ -73,13 +72,13 @@ platform::Result<std::unique_ptr<Uploader>> Uploader::Create(const Config& confi
   return u;
 }
 
-Uploader::Uploader(const Config& config, std::string path)
+HttpUploader::HttpUploader(const Config& config, std::string path)
     : config_(config), path_(std::move(path)) {}
-Uploader::~Uploader() = default;
+HttpUploader::~HttpUploader() = default;
 
-void Uploader::Abort() { client_->stop(); }
+void HttpUploader::Abort() { client_->stop(); }
 
-int Uploader::Probe() {
+int HttpUploader::Probe() {
   httplib::Result res = client_->Head(path_);
   if (!res) {
     client_->stop();
@@ -89,7 +88,7 @@ int Uploader::Probe() {
 }
 
 // TLS failures get OpenSSL's reason (left in this thread's error queue) and the verify result.
-std::string Uploader::DescribeFailure(httplib::Error e, bool fresh_connection) {
+std::string HttpUploader::DescribeFailure(httplib::Error e, bool fresh_connection) {
   std::string reason = TakeOpenSslError();
   if (e == httplib::Error::Write && reason.empty() && fresh_connection && https_) {
     // Maybe a refusal at the end of a TLS 1.3 handshake, whose reason nobody read.
@@ -123,7 +122,7 @@ std::string Uploader::DescribeFailure(httplib::Error e, bool fresh_connection) {
                             config_.upstream.tls);
 }
 
-UploadResponse Uploader::Send(const UploadRequest& req) {
+UploadResponse HttpUploader::Send(const UploadRequest& req) {
   httplib::Headers headers = {
       {"Idempotency-Key", std::string(req.idempotency_key)},
       {"Ferry-Gateway", config_.gateway.id},
@@ -141,9 +140,15 @@ UploadResponse Uploader::Send(const UploadRequest& req) {
     return out;
   }
   out.status = res->status;
-  out.body = res->body.substr(0, kMaxResponseBody);
+  out.body = res->body.substr(0, UploadResponse::kMaxResponseBody);
   out.retry_after = res->get_header_value("Retry-After");
   return out;
+}
+
+platform::Result<std::unique_ptr<Uploader>> CreateUploader(const Config& config) {
+  platform::Result<std::unique_ptr<HttpUploader>> http = HttpUploader::Create(config);
+  if (!http.ok()) return http.status();
+  return std::unique_ptr<Uploader>(std::move(*http));
 }
 
 }  // namespace ferry::agent
