@@ -1,15 +1,19 @@
-// The MQTT source: a libmosquitto client with a persistent session (clean session off) that
-// takes messages in and hands them to the intake in groups.
+// The MQTT source: a client with a persistent session that takes messages in and hands them to
+// the intake in groups. Its parts:
+//   MqttTransport (mosquitto_transport.h)  the connection: TLS, credentials, MQTT 5 or 3.1.1
+//   AckGate (ack_gate.h)                   the held group and its acknowledgements: the only
+//                                          code that lets the client write
+//   MqttSource (this file)                 the loop and its flow control: connecting with
+//                                          backoff, reading, pausing while the queue has no
+//                                          room, back-pressure on unwritten PUBACKs
 //
-// Acknowledgement order. libmosquitto 2.0 queues the PUBACK of a QoS 1 message *before* it calls
-// on_message, and writes it to the socket at once unless the client is marked threaded. So this
-// source marks the client threaded (mosquitto_threaded_set) and drives the network itself:
-// mosquitto_loop_read until the socket is drained, commit the group to the queue, and only then
-// mosquitto_loop_write, which sends the PUBACKs. If the commit fails, the client is destroyed
-// without writing (the queued PUBACKs die with it) and the broker redelivers those messages
-// after the reconnect: nothing unstored is ever acknowledged.
+// Pausing: when the queue cannot take more (quota with the block policy, or a full disk), the
+// source leaves the broker through the gate (the held group is committed first, or, if that
+// fails, left unacknowledged), which keeps new messages in the persistent session, and
+// reconnects once there is room.
 //
-// Run() is the intake thread's body; it returns when `stop` is set.
+// Run() is the intake thread's body; it returns when `stop` is set. Step() is one round of it,
+// for tests; it never blocks longer than about half a second.
 #pragma once
 
 #include <atomic>
@@ -19,60 +23,57 @@
 
 #include "agent/config/config.h"
 #include "agent/intake/intake.h"
-#include "agent/mqtt/redelivery.h"
+#include "agent/mqtt/ack_gate.h"
+#include "agent/mqtt/transport.h"
 #include "agent/status/agent_state.h"
 #include "agent/status/metrics.h"
 #include "platform/clock.h"
 
-struct mosquitto;
-struct mosquitto_message;
-
 namespace ferry::agent {
 
-class MqttSource {
+class MqttSource : private MqttEvents {
  public:
-  // `stored_acks` seeds the redelivery filter: Queue::RecentAcks() at start.
+  // `stored_acks` seeds the redelivery filter: Queue::RecentAcks() at start. `transport` is
+  // the connection to use; null makes a MosquittoTransport.
   MqttSource(const Config& config, Intake& intake, Metrics& metrics, AgentState& state,
-             platform::Clock& clock, const std::vector<std::string>& stored_acks);
-  ~MqttSource();
+             platform::Clock& clock, const std::vector<std::string>& stored_acks,
+             std::unique_ptr<MqttTransport> transport = nullptr);
+  ~MqttSource() override;
 
   void Run(const std::atomic<bool>& stop);
+  void Step();
+  // Leaves the broker through the gate (what Run does when stopped).
+  void Finish();
+
+  bool paused() const { return paused_; }
+  const AckGate& gate() const { return gate_; }
 
  private:
-  bool Connect();
-  bool ConfigureTls();
-  void Disconnect(const std::string& why, bool keep_unacked);
+  void OnConnack(int rc, const std::string& why) override;
+  void OnMessage(const InboundMessage& message) override;
+  bool ReadyToRead(int64_t now);
+  bool Connect(int64_t now);
   bool ReadAvailable();
-  bool FlushPending();
-  bool CommitDue();
-  void WaitBeforeReconnect(const std::atomic<bool>& stop);
-  void PauseUntilRoom(const std::string& why, const std::atomic<bool>& stop);
-  void OnMessage(const mosquitto_message* msg);
-  void OnConnect(int rc);
-  static void OnConnectThunk(mosquitto*, void* self, int rc);
-  static void OnDisconnectThunk(mosquitto*, void* self, int rc);
-  static void OnMessageThunk(mosquitto*, void* self, const mosquitto_message* msg);
-  static void OnLogThunk(mosquitto* mosq, void* self, int level, const char* text);
+  void AfterRead();
+  void Closed(const std::string& why);
+  void StoreFailed(const platform::Status& st);
+  void ScheduleReconnect(int64_t now);
+  void Pause(const std::string& why);
+  void ReportConnectFailure(const std::string& why);
 
   const Config& config_;
   Intake& intake_;
   Metrics& metrics_;
   AgentState& state_;
   platform::Clock& clock_;
-  mosquitto* mosq_ = nullptr;
-  bool session_up_ = false;  // CONNACK accepted
-  // This connection attempt's TLS failure is in the log and /status already.
-  bool tls_error_shown_ = false;
+  std::unique_ptr<MqttTransport> transport_;
+  AckGate gate_;
+  bool paused_ = false;
   int64_t reconnect_delay_ms_;
-  RedeliveryFilter redelivery_;
-  std::vector<ReceivedMessage> pending_;
-  size_t pending_count_ = 0;  // pending_ is reused: only the first pending_count_ are live
-  size_t qos1_pending_ = 0;
-  uint64_t pending_bytes_ = 0;  // topic and payload bytes of the pending group
-  uint64_t max_group_bytes_;    // a group never brings more than one group may (Queue)
-  size_t learned_window_ = 0;   // QoS 1 messages the broker sends before it waits for PUBACKs
-  int64_t commit_due_ms_ = 0;   // monotonic: when the pending group must be committed
-  int64_t room_due_ms_ = 0;     // monotonic: when to look at the queue's room again
+  int64_t next_connect_ms_ = 0;  // monotonic
+  int64_t room_due_ms_ = 0;      // monotonic: when to look at the queue's room again
+  std::string last_connect_error_;
+  int64_t connect_error_logged_ms_ = 0;
 };
 
 }  // namespace ferry::agent

@@ -35,6 +35,7 @@ struct Metrics {
   std::atomic<int> mqtt_connected{0};
   std::atomic<uint64_t> mqtt_connects{0};
   std::atomic<uint64_t> mqtt_redeliveries_skipped{0};
+  std::atomic<uint64_t> intake_commits{0};  // groups committed by the MQTT source's gate
   std::atomic<uint64_t> queue_quarantined{0};
   std::atomic<uint64_t> dead_letters_replayed{0};
 };

@@ -164,6 +164,9 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
          "QoS 1 messages the broker sent again that were already stored.");
   Sample(o, "ferry_mqtt_redeliveries_skipped_total",
          static_cast<double>(m.mqtt_redeliveries_skipped.load()));
+  Family(o, "ferry_intake_commits_total", "counter",
+         "Groups of received messages committed to the queue (one transaction each).");
+  Sample(o, "ferry_intake_commits_total", static_cast<double>(m.intake_commits.load()));
   Family(o, "ferry_queue_quarantined_total", "counter", "Corrupt queue files moved aside.");
   Sample(o, "ferry_queue_quarantined_total", static_cast<double>(m.queue_quarantined.load()));
   Family(o, "ferry_process_resident_memory_bytes", "gauge", "Resident set size.");

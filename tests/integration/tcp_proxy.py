@@ -5,15 +5,22 @@ It stands in for a fault the real programs cannot produce on demand: bytes that 
 bytes are kept in the proxy; `drop_and_close()` throws them away and closes every connection,
 as a crash with them still unread would. Server-to-client bytes always pass. `pubacks` counts
 the MQTT PUBACK packets passed on to the server.
+
+With `refuse_mqtt5`, it also stands in for a broker that speaks only MQTT 3.1.1: a CONNECT of
+protocol level 5 is answered as such a broker does (CONNACK 0x01, unacceptable protocol
+version) and closed; `levels` lists the protocol level of every CONNECT seen.
 """
 
 import socket
 import threading
+import time
 
 
 class TcpProxy:
-    def __init__(self, upstream_port: int, host: str = "127.0.0.1"):
+    def __init__(self, upstream_port: int, host: str = "127.0.0.1", refuse_mqtt5: bool = False):
         self.upstream = (host, upstream_port)
+        self.refuse_mqtt5 = refuse_mqtt5
+        self.levels: list[int] = []
         self.hold = False
         self.held_bytes = 0
         self.pubacks = 0
@@ -32,6 +39,8 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.refuse_mqtt5 and self._refused(client):
+                continue
             try:
                 server = socket.create_connection(self.upstream)
             except OSError:
@@ -66,6 +75,34 @@ class TcpProxy:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def _refused(self, client: socket.socket) -> bool:
+        """Reads the CONNECT's protocol level (without consuming it); refuses level 5."""
+        client.settimeout(5)
+        head = b""
+        try:
+            # Fixed header, remaining length (1-4 bytes), "\0\4MQTT", level.
+            for _ in range(500):
+                head = client.recv(12, socket.MSG_PEEK)
+                if not head or len(head) >= 12:
+                    break
+                time.sleep(0.01)
+        except OSError:
+            pass
+        client.settimeout(None)
+        i = 1
+        while i < len(head) and head[i] & 0x80:
+            i += 1
+        level = head[i + 7] if len(head) > i + 7 else -1
+        self.levels.append(level)
+        if level != 5:
+            return False
+        try:
+            client.sendall(b"\x20\x02\x00\x01")
+        except OSError:
+            pass
+        client.close()
+        return True
 
     def drop_and_close(self) -> int:
         """Closes every connection without sending what was held; returns the bytes dropped."""

@@ -1,0 +1,167 @@
+#include "agent/mqtt/ack_gate.h"
+
+#include <algorithm>
+
+#include "platform/log.h"
+
+namespace ferry::agent {
+
+using platform::Status;
+
+AckGate::AckGate(const Config& config, MqttTransport& transport, Intake& intake, Metrics& metrics,
+                 platform::Clock& clock, const std::vector<std::string>& stored_acks)
+    : config_(config),
+      transport_(transport),
+      intake_(intake),
+      metrics_(metrics),
+      clock_(clock),
+      max_group_bytes_(storage::Queue::MaxGroupBytes(config.storage.max_size)) {
+  redelivery_.Load(stored_acks);
+}
+
+void AckGate::SessionStarted() {
+  redelivery_.Arm();
+  last_write_ms_ = clock_.MonotonicMillis();
+}
+
+void AckGate::Hold(const InboundMessage& msg) {
+  uint64_t hash = 0;
+  if (msg.qos == 1) {
+    hash = RedeliveryFilter::Hash(msg.topic, msg.payload);
+    if (redelivery_.IsRedelivery(msg.mid, hash)) {
+      ++metrics_.mqtt_redeliveries_skipped;  // stored before; its PUBACK goes out with the next
+      return;
+    }
+  }
+  int64_t now = clock_.MonotonicMillis();
+  if (count_ == 0) {
+    // Nothing, not even PINGREQ, goes out while a group is held: hold it no longer than half
+    // the keep-alive since the last write, or the broker would end the session.
+    due_ms_ = std::min(now + config_.storage.commit_interval_ms,
+                       last_write_ms_ + config_.mqtt.keepalive_ms / 2);
+    qos1_count_ = 0;
+    bytes_ = 0;
+  }
+  bytes_ += msg.payload.size() + msg.topic.size();
+  if (msg.qos == 1) ++qos1_count_;
+  if (count_ == group_.size()) group_.emplace_back();
+  ReceivedMessage& m = group_[count_++];
+  m.topic.assign(msg.topic);
+  m.full_size = msg.payload.size();
+  m.mid = msg.mid;
+  m.hash = hash;
+  m.oversize = msg.payload.size() > config_.mqtt.max_payload;
+  // An oversize payload is kept only in part, for the dead letter that explains it.
+  m.payload.assign(msg.payload.substr(0, m.oversize ? 1024 : msg.payload.size()));
+  m.received_ms = clock_.WallMillis();
+  m.received_mono_ms = now;
+  m.qos = msg.qos;
+}
+
+bool AckGate::full() const {
+  if (count_ >= config_.storage.commit_max_records) return true;
+  if (bytes_ >= max_group_bytes_) return true;
+  size_t window = transport_.ReceiveMaximum();
+  if (window == 0) window = learned_window_;
+  return qos1_count_ > 0 && window > 0 && qos1_count_ >= window;
+}
+
+// At a low rate, waiting up to storage.commit_interval gathers messages into one commit (one
+// write to flash instead of one per message). A QoS 1 group never waits once it holds as many
+// messages as the broker sends before waiting for PUBACKs, so throughput does not suffer.
+bool AckGate::CommitDue(int64_t now_ms) {
+  if (count_ == 0) return false;
+  if (full()) return true;
+  if (now_ms < due_ms_) return false;
+  // Without MQTT 5's Receive Maximum the window is the broker's own setting: if QoS 1 messages
+  // were waiting when the interval ran out, the broker may have stopped at its window; next
+  // time commit as soon as that many are here.
+  if (transport_.ReceiveMaximum() == 0) learned_window_ = std::max(learned_window_, qos1_count_);
+  return true;
+}
+
+Status AckGate::Commit() {
+  if (count_ == 0) return Status::Ok();
+  Status st = intake_.Store({group_.data(), count_});
+  if (st.ok()) {
+    ++metrics_.intake_commits;
+    for (size_t i = 0; i < count_; ++i) {
+      if (group_[i].qos == 1) redelivery_.Remember(group_[i].mid, group_[i].hash);
+    }
+  } else {
+    CountLostQos0(st);
+  }
+  Forget();
+  return st;
+}
+
+// QoS 1 messages that were not stored come again (no PUBACK went out); QoS 0 ones are lost.
+void AckGate::CountLostQos0(const Status& why) {
+  uint64_t lost = 0;
+  for (size_t i = 0; i < count_; ++i) lost += group_[i].qos == 0 ? 1 : 0;
+  if (lost == 0) return;
+  metrics_.records_dropped.Add("store_failed", lost);
+  platform::LogError("intake", std::to_string(lost) +
+                                   " QoS 0 messages lost: they could not be stored (" +
+                                   why.ToString() + ") and the broker does not resend QoS 0");
+}
+
+void AckGate::Forget() {
+  count_ = 0;
+  qos1_count_ = 0;
+  bytes_ = 0;
+  // A large group leaves large buffers behind: give them back rather than keep the high-water
+  // mark (up to storage.max_size / 8) for the life of the agent.
+  constexpr size_t kKeepGroupSlots = 4096;
+  constexpr size_t kKeepPayloadBytes = 64 * 1024;
+  if (group_.size() > kKeepGroupSlots) {
+    group_.resize(kKeepGroupSlots);
+    group_.shrink_to_fit();
+  }
+  for (ReceivedMessage& m : group_) {
+    if (m.payload.capacity() > kKeepPayloadBytes) std::string().swap(m.payload);
+  }
+}
+
+Status AckGate::CommitAndRelease(bool* stored) {
+  Status st = Commit();
+  *stored = st.ok();
+  if (!st.ok()) {
+    transport_.Drop();  // the PUBACKs of what was not stored die with the connection
+    return st;
+  }
+  return Flush();
+}
+
+Status AckGate::Flush() {
+  if (count_ > 0 || transport_.Socket() < 0 || !transport_.WantWrite()) return Status::Ok();
+  last_write_ms_ = clock_.MonotonicMillis();
+  return transport_.WriteQueued();
+}
+
+void AckGate::Leave() {
+  Status st = Commit();
+  if (st.ok()) {
+    transport_.Goodbye();
+    return;
+  }
+  platform::LogError("intake",
+                     "leaving the broker without acknowledging the last messages, "
+                     "which could not be stored (the broker keeps the QoS 1 ones): " +
+                         st.ToString());
+  transport_.Drop();
+}
+
+void AckGate::ConnectionLost() {
+  size_t kept = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    if (group_[i].qos == 0) std::swap(group_[kept++], group_[i]);
+  }
+  count_ = kept;
+  Status st = Commit();
+  if (!st.ok()) platform::LogError("intake", "storing QoS 0 messages: " + st.ToString());
+  Forget();
+  transport_.Drop();
+}
+
+}  // namespace ferry::agent

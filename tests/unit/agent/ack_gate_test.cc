@@ -1,0 +1,288 @@
+// The acknowledgement rule, tested through every way a held group can end: no PUBACK reaches
+// the broker for a message that is not committed to the queue.
+#include "agent/mqtt/ack_gate.h"
+
+#include <doctest/doctest.h>
+
+#include "agent/mqtt/mqtt_source.h"
+#include "agent/normalize/normalizer.h"
+#include "support/temp_dir.h"
+#include "unit/agent/fake_transport.h"
+
+using namespace ferry;
+using namespace ferry::agent;
+using ferry::testing::FakeTransport;
+
+namespace {
+
+Config TestConfig(const std::string& dir, const std::string& commit_interval) {
+  auto c = ParseConfig(R"({"gateway": {"id": "gw"}, "mqtt": {"subscriptions": [{"topic": "#"}],
+      "keepalive": "10s"}, "upstream": {"url": "http://127.0.0.1:1/"},
+      "storage": {"path": ")" +
+                       dir + R"(/q.db", "max_size": "2MiB", "commit_interval": ")" +
+                       commit_interval + R"("}})");
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  return *c;
+}
+
+// A queue, the intake over it, and a fake broker connection.
+struct Rig {
+  explicit Rig(const std::string& commit_interval = "1s")
+      : config(TestConfig(dir.path(), commit_interval)), normalizer(config.routes) {
+    platform::FixedRandom random(1);
+    auto q = storage::Queue::Open(
+        {config.storage.path, config.storage.max_size, false, 3, false, "boot"}, clock, random);
+    REQUIRE_MESSAGE(q.ok(), q.status().ToString());
+    queue = std::move(*q);
+    intake = std::make_unique<Intake>(config, normalizer, *queue, metrics);
+    // Every PUBACK that reaches the broker is for a message already stored.
+    transport.on_acks = [this](const std::vector<uint16_t>& acks) {
+      CHECK(transport.written_acks.size() + acks.size() <= Stored());
+    };
+  }
+  uint64_t Stored() {
+    storage::QueueStats s = queue->Stats();
+    return s.records + s.dead_letters;
+  }
+  // Reads everything the fake broker has, as the source does.
+  void ReadAll() {
+    std::string error;
+    while (transport.Read(&error) == ReadOutcome::kPacket) {
+    }
+  }
+  // Fills the queue to its quota with other records, so the next commit is refused: large
+  // groups first, then single small records until not even one fits.
+  void FillQueue() {
+    for (uint32_t count : {50u, 1u}) {
+      for (uint64_t i = 0;; ++i) {
+        storage::AppendRequest req;
+        req.count = count;
+        req.oldest_received_ms = clock.WallMillis();
+        req.encode = [i, count](uint64_t first, std::string& out) {
+          uint64_t x = (first + i) * 0x9E3779B97F4A7C15ULL;
+          for (uint32_t r = 0; r < count; ++r) {
+            out += "{\"n\":\"";
+            for (int k = 0; k < 300; ++k) {
+              x = x * 6364136223846793005ULL + 1;
+              out += static_cast<char>('a' + (x >> 59));
+            }
+            out += "\"}\n";
+          }
+        };
+        if (!queue->Append(req).ok()) break;
+        REQUIRE(i < 100'000);
+      }
+    }
+    REQUIRE(!queue->HasRoom());
+  }
+
+  ferry::testing::TempDir dir;
+  Config config;
+  platform::FakeClock clock;
+  std::unique_ptr<storage::Queue> queue;
+  Metrics metrics;
+  AgentState state;
+  Normalizer normalizer;
+  std::unique_ptr<Intake> intake;
+  FakeTransport transport;
+};
+
+std::string Reading(int i) { return R"({"temperature":)" + std::to_string(20 + i) + "}"; }
+
+}  // namespace
+
+// Hands what the fake broker sends to a gate, as the source does.
+struct GateEvents : MqttEvents {
+  explicit GateEvents(AckGate& g) : gate(g) {}
+  void OnConnack(int, const std::string&) override { gate.SessionStarted(); }
+  void OnMessage(const InboundMessage& m) override { gate.Hold(m); }
+  AckGate& gate;
+};
+
+struct GateRig : Rig {
+  explicit GateRig(const std::string& commit_interval = "1s") : Rig(commit_interval) {
+    REQUIRE(transport.Connect(events).ok());
+    ReadAll();  // the CONNACK
+  }
+  AckGate gate{config, transport, *intake, metrics, clock, {}};
+  GateEvents events{gate};
+};
+
+TEST_CASE("a held group's PUBACKs go out only after its commit") {
+  GateRig rig;
+  for (int i = 1; i <= 3; ++i)
+    rig.transport.Send("sensors/t" + std::to_string(i), Reading(i), 1, i);
+  rig.ReadAll();
+  CHECK(rig.gate.held() == 3);
+  CHECK(rig.transport.queued_acks.size() == 3);
+  // Between groups the gate writes; while holding, never.
+  CHECK(rig.gate.Flush().ok());
+  CHECK(rig.transport.written_acks.empty());
+  bool stored = false;
+  REQUIRE(rig.gate.CommitAndRelease(&stored).ok());
+  CHECK(stored);
+  CHECK(rig.Stored() == 3);
+  CHECK(rig.transport.written_acks == std::vector<uint16_t>{1, 2, 3});
+}
+
+TEST_CASE("a failed commit drops the connection without acknowledging the group") {
+  GateRig rig;
+  rig.FillQueue();
+  rig.transport.Send("sensors/a", Reading(1), 1, 7);
+  rig.transport.Send("sensors/b", Reading(2), 0, 0);
+  rig.ReadAll();
+  uint64_t before = rig.Stored();
+  bool stored = true;
+  platform::Status st = rig.gate.CommitAndRelease(&stored);
+  CHECK(!st.ok());
+  CHECK(st.code() == platform::Code::kNoSpace);
+  CHECK(!stored);
+  CHECK(rig.Stored() == before);
+  CHECK(rig.transport.written_acks.empty());
+  CHECK(rig.transport.lost_acks == 1);  // the broker sends message 7 again
+  CHECK(!rig.transport.connected);
+  CHECK(!rig.gate.holding());
+  // The QoS 0 message is gone for good, and counted.
+  CHECK(rig.metrics.records_dropped.Snapshot()["store_failed"] == 1);
+}
+
+// Regression, issue 10 finding 1: pausing at the quota while a group waited for its commit sent
+// DISCONNECT with loop_write, and the held group's PUBACKs went out first, unstored.
+TEST_CASE("pausing while a group is held never acknowledges it unstored") {
+  GateRig rig;
+  rig.transport.Send("sensors/a", Reading(1), 1, 11);
+  rig.transport.Send("sensors/b", Reading(2), 1, 12);
+  rig.ReadAll();
+  REQUIRE(rig.gate.holding());
+  rig.FillQueue();  // the quota is reached while the group waits
+  uint64_t before = rig.Stored();
+  rig.gate.Leave();
+  CHECK(rig.Stored() == before);
+  CHECK(rig.transport.written_acks.empty());
+  CHECK(rig.transport.lost_acks == 2);
+  CHECK(rig.transport.goodbyes == 0);
+  CHECK(!rig.transport.connected);
+}
+
+TEST_CASE("leaving commits the held group, then says goodbye after its PUBACKs") {
+  GateRig rig;
+  rig.transport.Send("sensors/a", Reading(1), 1, 21);
+  rig.transport.Send("sensors/b", Reading(2), 0, 0);
+  rig.ReadAll();
+  rig.gate.Leave();
+  CHECK(rig.Stored() == 2);
+  CHECK(rig.transport.written_acks == std::vector<uint16_t>{21});
+  CHECK(rig.transport.goodbyes == 1);
+}
+
+TEST_CASE("a lost connection keeps held QoS 0 messages and leaves QoS 1 ones to the broker") {
+  GateRig rig;
+  rig.transport.Send("sensors/a", Reading(1), 1, 31);
+  rig.transport.Send("sensors/b", Reading(2), 0, 0);
+  rig.transport.Send("sensors/c", Reading(3), 0, 0);
+  rig.ReadAll();
+  rig.gate.ConnectionLost();
+  CHECK(rig.Stored() == 2);
+  CHECK(rig.transport.written_acks.empty());
+  CHECK(!rig.gate.holding());
+}
+
+TEST_CASE("a broker redelivery of a stored message is acknowledged without a second record") {
+  GateRig rig;
+  rig.transport.Send("sensors/a", Reading(1), 1, 41);
+  rig.ReadAll();
+  bool stored = false;
+  REQUIRE(rig.gate.CommitAndRelease(&stored).ok());
+  // The PUBACK was lost with the connection; the broker sends the message again.
+  rig.transport.written_acks.clear();
+  REQUIRE(rig.transport.Connect(rig.events).ok());
+  rig.transport.Send("sensors/a", Reading(1), 1, 41);
+  rig.transport.Send("sensors/b", Reading(2), 1, 42);
+  rig.ReadAll();
+  REQUIRE(rig.gate.CommitAndRelease(&stored).ok());
+  CHECK(rig.Stored() == 2);
+  CHECK(rig.metrics.mqtt_redeliveries_skipped == 1);
+  CHECK(rig.transport.written_acks == std::vector<uint16_t>{41, 42});
+}
+
+// Regression, issue 10 finding 6: with storage.commit_interval longer than the keep-alive, a
+// held group kept every packet (PINGREQ too) from the broker, which ended the session.
+TEST_CASE("a group is never held past half the keep-alive") {
+  GateRig rig("10s");  // keep-alive is 10 s
+  rig.transport.Send("sensors/a", Reading(1), 1, 51);
+  rig.ReadAll();
+  int64_t now = rig.clock.MonotonicMillis();
+  CHECK(rig.gate.due_ms() <= now + 5'000);
+  rig.clock.Advance(4'999);
+  CHECK(!rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+  rig.clock.Advance(1);
+  CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+}
+
+TEST_CASE("a QoS 1 group is due as soon as it fills the broker's in-flight window") {
+  GateRig rig;
+  rig.transport.receive_maximum = 4;
+  for (int i = 1; i <= 3; ++i) rig.transport.Send("s/" + std::to_string(i), Reading(i), 1, i);
+  rig.ReadAll();
+  CHECK(!rig.gate.full());
+  CHECK(!rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+  rig.transport.Send("s/4", Reading(4), 1, 4);
+  rig.ReadAll();
+  CHECK(rig.gate.full());
+  CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+}
+
+TEST_CASE("the source pauses at the quota while holding, without acknowledging, and resumes") {
+  Rig rig;
+  auto owned = std::make_unique<FakeTransport>();
+  FakeTransport& t = *owned;
+  t.on_acks = [&](const std::vector<uint16_t>& acks) {
+    CHECK(t.written_acks.size() + acks.size() <= rig.Stored());
+  };
+  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
+                    std::move(owned));
+  source.Step();  // connects
+  source.Step();  // CONNACK
+  CHECK(rig.metrics.mqtt_connected == 1);
+  t.Send("sensors/a", Reading(1), 1, 61);
+  t.Send("sensors/b", Reading(2), 1, 62);
+  source.Step();
+  REQUIRE(source.gate().held() == 2);  // waiting for its commit interval
+  rig.FillQueue();
+  rig.clock.Advance(60);  // the next look at the room finds none
+  source.Step();
+  CHECK(source.paused());
+  CHECK(t.written_acks.empty());
+  CHECK(t.lost_acks == 2);
+  CHECK(rig.metrics.mqtt_connected == 0);
+  // Room again: the source reconnects, the broker resends, and they are stored and acknowledged.
+  auto batch = rig.queue->NextBatch({1'000'000, 1ull << 40, true});
+  REQUIRE(batch.ok());
+  REQUIRE(rig.queue->Ack((*batch)->first_seq, (*batch)->last_seq).ok());
+  t.Send("sensors/a", Reading(1), 1, 61);
+  t.Send("sensors/b", Reading(2), 1, 62);
+  for (int i = 0; i < 4 && t.written_acks.size() < 2; ++i) {
+    source.Step();
+    rig.clock.Advance(1'000);
+  }
+  CHECK(!source.paused());
+  CHECK(t.written_acks == std::vector<uint16_t>{61, 62});
+  CHECK(rig.Stored() == 2);
+}
+
+TEST_CASE("stopping the source with a held group commits it before the goodbye") {
+  Rig rig;
+  auto owned = std::make_unique<FakeTransport>();
+  FakeTransport& t = *owned;
+  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
+                    std::move(owned));
+  source.Step();
+  source.Step();
+  t.Send("sensors/a", Reading(1), 1, 71);
+  source.Step();
+  REQUIRE(source.gate().holding());
+  source.Finish();
+  CHECK(rig.Stored() == 1);
+  CHECK(t.written_acks == std::vector<uint16_t>{71});
+  CHECK(t.goodbyes == 1);
+}
