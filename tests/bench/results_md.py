@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-ORDER = ("intake", "drain", "cost", "wire", "startup")
+ORDER = ("intake", "drain", "cost", "wire", "flash", "startup")
 
 
 def fmt(v, unit: str = "") -> str:

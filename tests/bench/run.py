@@ -3,8 +3,10 @@
 same run.
 
     python3 tests/bench/run.py                 # every benchmark, 3 runs each, medians
-    python3 tests/bench/run.py intake          # one (intake, drain, cost, wire, startup)
-    python3 tests/bench/run.py --quick         # small N, one run: a smoke test of the suite
+    python3 tests/bench/run.py intake          # one (intake, drain, cost, wire, flash, startup)
+    python3 tests/bench/run.py --quick         # every benchmark, small N, one run: < 5 minutes
+    python3 tests/bench/run.py flash --flash-variants '{"ci5s": {"storage": {"commit_interval": "5s"}}}'
+                                               # flash wear of the defaults beside a variant
     python3 tests/bench/run.py --json out.json # also write every run's raw figures
 
 Builds what it needs with cmake into --build (default: <repo>/build) when a binary is missing.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1]
-BENCHES = ("intake", "drain", "cost", "wire", "startup")
+BENCHES = ("intake", "drain", "cost", "wire", "flash", "startup")
 TARGETS = ("ferry", "ferry-landing", "ferry-pub", "ferry-sub-count", "drain-ceiling")
 
 
@@ -37,6 +39,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--backlog", type=int, help="queued records for start-up (5,000,000)")
     p.add_argument("--wire-n", type=int, help="corpus messages replayed for wire (200,000)")
     p.add_argument("--publishers", type=int, default=4, help="concurrent publishers (4)")
+    p.add_argument("--flash-seconds", type=float, help="seconds of each flash-wear run (60)")
+    p.add_argument("--flash-rates", default="5,50", help="msg/s of the flash-wear runs (5,50)")
+    p.add_argument("--flash-variants", type=json.loads, default=None,
+                   help='flash wear: JSON {"name": {config overrides}} measured beside the '
+                        "defaults, all in the same run")
     p.add_argument("--build", type=Path, default=Path(os.environ.get("FERRY_BIN_DIR", "") or
                                                       SOURCE / "build"))
     p.add_argument("--json", type=Path, help="write the raw figures of every run here")
@@ -50,6 +57,8 @@ def parse_args() -> argparse.Namespace:
     a.n = a.n or (100_000 if a.quick else 1_000_000)
     a.backlog = a.backlog or (200_000 if a.quick else 5_000_000)
     a.wire_n = a.wire_n or (20_000 if a.quick else 200_000)
+    a.flash_seconds = a.flash_seconds or (30 if a.quick else 60)
+    a.flash_rates = tuple(float(r) for r in a.flash_rates.split(","))
     return a
 
 
@@ -85,6 +94,7 @@ def main() -> int:
     ensure_built(a.build)
     sys.path.insert(0, str(HERE))
     import bench_drain
+    import bench_flash
     import bench_intake
     import bench_startup
     import bench_wire
@@ -92,7 +102,7 @@ def main() -> int:
 
     print(describe(a.build))
     print(f"N={a.n:,} backlog={a.backlog:,} wire={a.wire_n:,} publishers={a.publishers} "
-          f"runs={a.runs}")
+          f"flash={a.flash_seconds:g} s at {a.flash_rates} msg/s runs={a.runs}")
     wanted = set(a.bench)
     plan = []  # (name, function) in order; cost comes from intake and startup
     if wanted & {"intake", "cost"}:
@@ -101,6 +111,10 @@ def main() -> int:
         plan.append(("drain", lambda s: bench_drain.run(s, a.n, a.publishers, a.runs)))
     if "wire" in wanted:
         plan.append(("wire", lambda s: bench_wire.run(s, a.wire_n, 2, a.runs)))
+    if "flash" in wanted:
+        variants = {"default": {}, **(a.flash_variants or {})}
+        plan.append(("flash", lambda s: bench_flash.run(s, a.flash_rates, a.flash_seconds, a.runs,
+                                                        variants)))
     if wanted & {"startup", "cost"}:
         plan.append(("startup", lambda s: bench_startup.run(s, a.backlog, a.publishers, a.runs)))
 
@@ -129,7 +143,8 @@ def main() -> int:
     if a.json:
         a.json.write_text(json.dumps({"describe": describe(a.build), "args": {
             "n": a.n, "backlog": a.backlog, "wire_n": a.wire_n, "runs": a.runs,
-            "publishers": a.publishers}, "tables": {t: [r.as_dict() for r in rows]
+            "publishers": a.publishers, "flash_seconds": a.flash_seconds,
+            "flash_rates": a.flash_rates, "flash_variants": a.flash_variants}, "tables": {t: [r.as_dict() for r in rows]
                                                     for t, rows in tables.items()}}, indent=1))
     return 1 if failed else 0
 
