@@ -101,6 +101,7 @@ Status Queue::Init(platform::Random& random) {
                                   std::to_string(std::max<int64_t>(16, reserve_pages / 2))));
   FERRY_RETURN_IF_ERROR(PrepareStatements());
   FERRY_RETURN_IF_ERROR(LoadCounters());
+  FERRY_RETURN_IF_ERROR(CountDeadLetterBytes());
   return RecordBoot();
 }
 
@@ -305,9 +306,12 @@ bool Queue::HasRoom(std::string* why) {
   // Room for a group like the last one, but never for more than a group may hold: a refused
   // oversized group must not make the queue wait for room it can never have.
   uint64_t next = std::clamp<uint64_t>(last_needed_, 64u << 10, MaxGroupBytes(options_.max_bytes));
+  if (DeadLettersFull(why)) return false;
   if (!options_.drop_oldest && UsedBytes() + WalReserve() + next > options_.max_bytes) {
-    if (why)
-      *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) + " bytes)";
+    if (why) {
+      *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) +
+             " bytes; dead letters hold " + std::to_string(c_.dead_letter_bytes) + ")";
+    }
     return false;
   }
   // The filesystem needs room for the group and some WAL growth; SQLite's own ENOSPC is the
@@ -383,6 +387,11 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
     if (st.ok()) st = stmts_->delete_dead_letter.Bind(1, id).Run();
   }
   c_.dead_letters = c_.dead_letters + req.dead_letters.size() - req.replayed_dead_letters.size();
+  for (const DeadLetterInput& d : req.dead_letters) {
+    c_.dead_letter_bytes += DeadLetterSize(d.payload.size(), d.topic.size(), d.reason.size());
+  }
+  if (st.ok() && !req.replayed_dead_letters.empty()) st = CountDeadLetterBytes();
+  if (st.ok() && !req.dead_letters.empty()) st = TrimDeadLetters();
   if (req.count > 0) {
     if (c_.records == 0) c_.oldest_received_ms = req.oldest_received_ms;
     c_.next_seq += req.count;
@@ -449,6 +458,11 @@ QueueStats Queue::Stats() {
   s.oldest_received_ms = c_.records > 0 ? c_.oldest_received_ms : 0;
   s.next_seq = c_.next_seq;
   s.quarantined = quarantined_;
+  s.max_bytes = options_.max_bytes;
+  s.dead_letter_bytes = c_.dead_letter_bytes;
+  s.dead_letter_max_bytes = DeadLetterLimit();
+  s.dead_letters_block = options_.dead_letters_block;
+  s.dead_letters_dropped = c_.dead_letters_dropped;
   return s;
 }
 

@@ -37,6 +37,15 @@ struct QueueOptions {
   bool drop_oldest = false;           // at the quota: drop the oldest records (else refuse)
   // Identifies this boot of the machine: monotonic stamps are compared only within one boot.
   std::string boot_id;
+  // Bound of the dead-letter store, in DeadLetterSize() bytes (inside max_bytes); 0: a quarter
+  // of max_bytes. A bound of its own keeps dead letters from filling the quota, which dropping
+  // records (drop_oldest) cannot undo.
+  uint64_t dead_letter_max_bytes = 0;
+  // At that bound: false drops the oldest dead letters in the transaction that added the new
+  // ones (counted in QueueStats::dead_letters_dropped); true keeps them all and makes HasRoom()
+  // false, saying why, until dead letters are replayed or purged. The dead letters of the group
+  // that reaches the bound are kept: it may be passed by one group's worth.
+  bool dead_letters_block = false;
 };
 
 struct DeadLetterInput {
@@ -105,7 +114,12 @@ struct QueueStats {
   uint64_t dead_letters = 0;
   int64_t oldest_received_ms = 0;  // 0 when empty
   uint64_t next_seq = 1;
-  std::string quarantined;  // path a corrupt file was moved to at open, or ""
+  std::string quarantined;             // path a corrupt file was moved to at open, or ""
+  uint64_t max_bytes = 0;              // the quota (storage.max_size)
+  uint64_t dead_letter_bytes = 0;      // DeadLetterSize() of every dead letter
+  uint64_t dead_letter_max_bytes = 0;  // the bound in force
+  bool dead_letters_block = false;     // the policy at the bound
+  uint64_t dead_letters_dropped = 0;   // dropped at the bound since the queue was opened
 };
 
 struct DeadLetter {
@@ -168,6 +182,18 @@ class Queue {
   platform::Result<std::vector<DeadLetter>> ListDeadLetters(int64_t after_id, int limit);
   // The dead letters with these ids (those that exist).
   platform::Result<std::vector<DeadLetter>> GetDeadLetters(std::span<const int64_t> ids);
+  // Deletes the dead letters with these ids (those that exist), or every one when `all`;
+  // returns how many went. The space counts as free at once (HasRoom), and is given back to the
+  // filesystem by GiveBackSpace. kIoError when the delete cannot be committed (nothing goes).
+  platform::Result<uint64_t> PurgeDeadLetters(std::span<const int64_t> ids, bool all = false);
+  // Changes the dead-letter bound and policy (see QueueOptions; 0: a quarter of the quota).
+  // Under drop_oldest, dead letters beyond the new bound are dropped at once (counted).
+  platform::Status SetDeadLetterPolicy(uint64_t max_bytes, bool block);
+  // What one dead letter counts against the bound: its payload, topic and reason, and a row.
+  static uint64_t DeadLetterSize(size_t payload, size_t topic, size_t reason) {
+    return payload + topic + reason + kDeadLetterRowBytes;
+  }
+  static constexpr uint64_t kDeadLetterRowBytes = 64;
 
   // Acks are kept for the blocks among the newest kAckWindowSeqs sequence numbers, also after
   // the blocks were delivered (a delivered group's PUBACKs may still have been lost).
@@ -192,6 +218,11 @@ class Queue {
   platform::Result<std::optional<std::pair<uint64_t, uint64_t>>> FormBatch(
       const BatchLimits& limits);
   platform::Status InsertDeadLetters(std::span<const DeadLetterInput> dead_letters);
+  // queue_dead_letters.cc: the dead-letter store's bound.
+  platform::Status CountDeadLetterBytes();
+  uint64_t DeadLetterLimit() const;
+  bool DeadLettersFull(std::string* why) const;
+  platform::Status TrimDeadLetters();
   platform::Status DeleteThrough(uint64_t last_seq);
   platform::Status KeepDeliveredAcks(uint64_t last_seq);
   uint64_t AckWindowStart() const;
@@ -227,8 +258,11 @@ class Queue {
     uint64_t stored_bytes = 0;
     uint64_t raw_bytes = 0;
     uint64_t dead_letters = 0;
+    uint64_t dead_letter_bytes = 0;
+    uint64_t dead_letters_dropped = 0;
     int64_t oldest_received_ms = 0;
   } c_;
+  int64_t dead_letter_drop_logged_ms_ = -1;  // monotonic time of the last drop warning
   uint64_t boot_first_seq_ = 1;  // blocks from this seq on carry this boot's monotonic stamps
   uint32_t appends_since_snapshot_ = 0;
   uint64_t last_needed_ = 0;  // bytes the last group of records needed

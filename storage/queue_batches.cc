@@ -213,6 +213,10 @@ Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
     st = s.Run();
   }
   c_.dead_letters += dead.size();
+  for (std::string_view line : dead) {
+    c_.dead_letter_bytes += DeadLetterSize(line.size(), 0, reason.size());
+  }
+  if (st.ok()) st = TrimDeadLetters();
   if (st.ok()) st = stmts_->delete_batch.Bind(1, static_cast<int64_t>(first_seq)).Run();
   if (st.ok()) st = DeleteThrough(last_seq);
   if (st.ok()) st = Commit("commit batch removal");
