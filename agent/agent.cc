@@ -89,6 +89,9 @@ class Agent {
     if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
     ApplyLogSettings(*config);
     queue_.SetPolicy(config->storage.max_size, config->storage.full_policy == "drop_oldest");
+    platform::Status dl = queue_.SetDeadLetterPolicy(
+        config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
+    if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
     pipeline_ = std::make_unique<Pipeline>(std::move(config), queue_, metrics_, state_,
                                            platform::SystemClock(), std::move(*uploader),
                                            acks.ok() ? *acks : std::vector<std::string>());

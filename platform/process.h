@@ -21,4 +21,7 @@ std::string BootId();
 // The machine's host name, or "" if unknown.
 std::string HostName();
 
+// The value of environment variable `name`, "" if unset.
+std::string GetEnv(const char* name);
+
 }  // namespace ferry::platform

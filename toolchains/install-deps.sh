@@ -11,6 +11,7 @@ packages=(
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev libfuzzer-14-dev
   mosquitto zstd python3 curl ca-certificates openssl
+  chromium  # tests/integration/test_status_page.py drives the status page in headless Chromium
 )
 
 missing=()

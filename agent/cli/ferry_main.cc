@@ -16,23 +16,30 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: ferry [run] [--config PATH]        run the agent (default config "
+    "usage: ferry [run] [--config PATH] [--log-level L]  run the agent (default config "
     "/etc/ferry/ferry.json)\n"
     "       ferry check-config [--config PATH] validate a config file: exit 0 valid, 2 invalid\n"
-    "       ferry status [--url URL]           show a running agent's state\n"
+    "       ferry status [--url URL] [--watch [--interval S] | --json]  a running agent's "
+    "state\n"
     "       ferry version                      version, revision, build type, architecture\n"
+    "       ferry --version | --help | COMMAND --help\n"
     "       ferry config-reference             every config key as a Markdown table\n"
     "       ferry config-schema                the config as a JSON Schema\n"
     "       ferry dead-letters list [--url URL] [--after ID] [--limit N]\n"
+    "       ferry dead-letters show ID [--url URL]\n"
+    "       ferry dead-letters purge [--url URL] (--id ID ... | --all) [--token T]\n"
     "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
   std::string command = "run";
-  std::string sub;  // dead-letters: list | replay
+  std::string sub;       // dead-letters: list | show | replay | purge
+  std::string help_for;  // `COMMAND --help`: that command's usage
   ferry::agent::DeadLettersArgs dl;
   std::string config = kDefaultConfig;
   std::string url;
+  ferry::agent::StatusArgs status;
+  std::string log_level;  // run --log-level: overrides log.level until a reload
   bool config_given = false;
 };
 
@@ -43,6 +50,16 @@ bool ParseArgs(int argc, char** argv, Args* a) {
   if (i < rest.size() && rest[i].rfind("-", 0) != 0) a->command = rest[i++];
   if (a->command == "dead-letters" && i < rest.size() && rest[i].rfind("-", 0) != 0) {
     a->sub = rest[i++];
+    if (a->sub == "show" && i < rest.size() && rest[i].rfind("-", 0) != 0) {
+      char* end = nullptr;
+      long long id = strtoll(rest[i].c_str(), &end, 10);
+      if (*end != '\0' || id <= 0) {
+        return fprintf(stderr, "ferry: dead-letters show needs an id, got '%s'\n", rest[i].c_str()),
+               false;
+      }
+      a->dl.ids.push_back(id);
+      ++i;
+    }
   }
   for (; i < rest.size(); ++i) {
     const std::string& arg = rest[i];
@@ -77,10 +94,28 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       } else {
         a->dl.ids.push_back(n);
       }
+    } else if (arg == "--json") {
+      a->status.json = true;
+    } else if (arg == "--watch") {
+      a->status.watch = true;
+    } else if (arg == "--interval") {
+      std::string v;
+      char* end = nullptr;
+      double seconds = value(&v) ? strtod(v.c_str(), &end) : 0;
+      if (v.empty() || *end != '\0' || seconds < 0.2 || seconds > 3600) {
+        return fprintf(stderr, "ferry: --interval needs seconds from 0.2 to 3600\n"), false;
+      }
+      a->status.interval_ms = static_cast<int>(seconds * 1000);
+    } else if (arg == "--log-level") {
+      if (!value(&a->log_level))
+        return fprintf(stderr, "ferry: --log-level needs a level\n"), false;
     } else if (arg == "--all") {
       a->dl.all = true;
     } else if (arg == "--help" || arg == "-h") {
+      a->help_for = a->command == "run" && i == 0 ? "" : a->command;
       a->command = "help";
+    } else if (arg == "--version" || arg == "-V") {
+      a->command = "version";
     } else {
       fprintf(stderr, "ferry: unknown argument '%s'\n", arg.c_str());
       return false;
@@ -109,13 +144,32 @@ int CheckConfig(const Args& a) {
   return 0;
 }
 
+// All of `text`, also past a NUL byte.
+void Write(const std::string& text, FILE* to) { fwrite(text.data(), 1, text.size(), to); }
+
+// The usage lines of one command ("run", "dead-letters"), or all of them.
+std::string UsageOf(const std::string& command) {
+  if (command.empty()) return kUsage;
+  std::string out, line;
+  for (const char* p = kUsage; *p; ++p) {
+    line += *p;
+    if (*p != '\n') continue;
+    size_t at = line.find("ferry ");
+    if (at != std::string::npos && line.compare(at + 6, command.size() + 1, command + " ") == 0) {
+      out += "usage: " + line.substr(at);
+    } else if (command == "run" && line.find("ferry [run]") != std::string::npos) {
+      out += "usage: " + line.substr(line.find("ferry [run]"));
+    }
+    line.clear();
+  }
+  return out.empty() ? kUsage : out;
+}
+
 std::string StatusUrl(const Args& a);
 
-int Status(const Args& a) {
-  std::string out;
-  int rc = ferry::agent::PrintStatus(StatusUrl(a), &out);
-  fputs(out.c_str(), rc == 0 ? stdout : stderr);
-  return rc;
+int Status(Args a) {
+  a.status.url = StatusUrl(a);
+  return ferry::agent::RunStatus(a.status);
 }
 
 std::string StatusUrl(const Args& a) {
@@ -133,12 +187,16 @@ int DeadLetters(Args a) {
   int rc = 2;
   if (a.sub == "list") {
     rc = ferry::agent::ListDeadLetters(a.dl, &out);
+  } else if (a.sub == "show") {
+    rc = ferry::agent::ShowDeadLetter(a.dl, &out);
   } else if (a.sub == "replay") {
     rc = ferry::agent::ReplayDeadLetters(a.dl, &out);
+  } else if (a.sub == "purge") {
+    rc = ferry::agent::PurgeDeadLetters(a.dl, &out);
   } else {
-    out = "ferry dead-letters: say list or replay\n";
+    out = "ferry dead-letters: say list, show, replay or purge\n";
   }
-  fputs(out.c_str(), rc == 0 ? stdout : stderr);
+  Write(out, rc == 0 ? stdout : stderr);
   return rc;
 }
 
@@ -148,6 +206,14 @@ int Run(const Args& a) {
   if (!Load(a, &config)) {
     fprintf(stderr, "ferry: the config above is not valid; `ferry check-config` checks a file\n");
     return 2;
+  }
+  if (!a.log_level.empty()) {
+    if (a.log_level != "debug" && a.log_level != "info" && a.log_level != "warn" &&
+        a.log_level != "error") {
+      fprintf(stderr, "ferry: --log-level must be debug, info, warn or error\n");
+      return 2;
+    }
+    config.log.level = a.log_level;
   }
   return ferry::agent::RunAgent(config, a.config);
 }
@@ -177,7 +243,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.command == "help") {
-    fputs(kUsage, stdout);
+    fputs(UsageOf(a.help_for).c_str(), stdout);
     return 0;
   }
   fprintf(stderr, "ferry: unknown command '%s'\n", a.command.c_str());

@@ -80,6 +80,8 @@ struct Config {
     int compression_level = 3;           // zstd level of stored blocks, 1-19
     std::string full_policy = "block";   // block | drop_oldest
     int64_t max_age_ms = 0;              // 0: records never expire
+    uint64_t dead_letters_max_size = 0;  // bytes of dead letters at most; 0: max_size / 4
+    std::string dead_letters_full_policy = "drop_oldest";  // drop_oldest | block
   } storage;
 
   struct Mqtt {

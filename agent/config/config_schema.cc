@@ -167,6 +167,14 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/max_age", T::kDuration, "Records older than this are dropped (counted); 0s: "
         "kept until delivered")
         .Default("0s").Range(0, 3650 * kDay).Bind(FERRY_FIELD(storage.max_age_ms)),
+    key("/storage/dead_letters/max_size", T::kSize, "Dead letters may use this much of max_size "
+        "(payload, topic and reason, 64 bytes a row), at most half; 0: a quarter of max_size")
+        .Default("0").Bind(FERRY_FIELD(storage.dead_letters_max_size)),
+    key("/storage/dead_letters/full_policy", T::kEnum, "When dead letters reach their max_size: "
+        "drop_oldest (delete the oldest, counted) or block (stop taking messages in until they "
+        "are replayed or purged)")
+        .Default("drop_oldest").OneOf({"drop_oldest", "block"})
+        .Bind(FERRY_FIELD(storage.dead_letters_full_policy)),
 
     key("/mqtt/host", T::kString, "MQTT broker host name or address")
         .Default("127.0.0.1").Min(1).Bind(FERRY_FIELD(mqtt.host)),
@@ -367,6 +375,12 @@ void FinishConfig(Config* config, Errors* errors) {
   }
   RequireAtLeast("/mqtt/reconnect_max", config->mqtt.reconnect_max_ms, "/mqtt/reconnect_min",
                  config->mqtt.reconnect_min_ms, errors);
+  if (config->storage.dead_letters_max_size > config->storage.max_size / 2) {
+    errors->push_back(
+        "/storage/dead_letters/max_size: must be at most half of "
+        "/storage/max_size (" +
+        FormatSize(config->storage.max_size / 2) + ")");
+  }
   RequireAtLeast("/upstream/backoff/max", config->upstream.backoff_max_ms,
                  "/upstream/backoff/initial", config->upstream.backoff_initial_ms, errors);
 }

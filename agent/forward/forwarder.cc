@@ -97,8 +97,10 @@ int64_t Forwarder::ProbeRound(int64_t now) {
   metrics_.upstream_probes.Add(status ? std::to_string(status) : "error");
   breaker_.OnProbe(answered, clock_.MonotonicMillis());
   if (answered) {
-    platform::LogInfo("forward", "landing zone answers again (probe: HTTP " +
-                                     std::to_string(status) + "): resuming delivery");
+    platform::LogInfo("forward",
+                      "landing zone reachable again (any HTTP answer to the probe "
+                      "means it is up; this one was " +
+                          std::to_string(status) + "): resuming delivery");
     next_attempt_ms_ = 0;
     return 0;
   }

@@ -62,8 +62,17 @@ int64_t AgentState::ReloadWallMs() const {
 
 void AgentState::SetLastError(std::string error, int64_t wall_ms) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!error.empty()) {
+    if (recent_errors_.size() == kRecentErrors) recent_errors_.pop_front();
+    recent_errors_.emplace_back(wall_ms, error);
+  }
   last_error_ = std::move(error);
   last_error_ms_ = wall_ms;
+}
+
+std::vector<std::pair<int64_t, std::string>> AgentState::RecentErrors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {recent_errors_.begin(), recent_errors_.end()};
 }
 
 std::string AgentState::LastError() const {

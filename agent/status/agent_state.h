@@ -4,8 +4,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ferry::agent {
 
@@ -33,6 +36,9 @@ class AgentState {
   void SetLastError(std::string error, int64_t wall_ms);
   std::string LastError() const;
   int64_t LastErrorWallMs() const;
+  // The last kRecentErrors errors set, oldest first, with their wall ms: for the status page.
+  static constexpr size_t kRecentErrors = 10;
+  std::vector<std::pair<int64_t, std::string>> RecentErrors() const;
 
  private:
   std::atomic<int64_t> beats_[2] = {0, 0};
@@ -46,6 +52,7 @@ class AgentState {
   uint32_t failures_ = 0;
   std::string last_error_;
   int64_t last_error_ms_ = 0;
+  std::deque<std::pair<int64_t, std::string>> recent_errors_;
 };
 
 }  // namespace ferry::agent

@@ -38,6 +38,7 @@ struct Metrics {
   std::atomic<uint64_t> intake_commits{0};  // groups committed by the MQTT source's gate
   std::atomic<uint64_t> queue_quarantined{0};
   std::atomic<uint64_t> dead_letters_replayed{0};
+  std::atomic<uint64_t> dead_letters_purged{0};  // deleted on request (POST /dead-letters/purge)
 };
 
 // The short label for a dead letter's reason text: "empty payload" -> "empty_payload".

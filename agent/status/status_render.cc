@@ -1,5 +1,7 @@
 #include "agent/status/status_render.h"
 
+#include <map>
+
 #include "platform/log.h"
 #include "platform/process.h"
 
@@ -46,13 +48,22 @@ std::string EscapeLabel(const std::string& v) {
 }
 
 void Labeled(std::string& out, const char* name, const char* label, const LabeledCounter& c,
-             const std::vector<std::string>& always) {
+             const std::vector<std::string>& always,
+             const std::map<std::string, uint64_t>& more = {}) {
   auto values = c.Snapshot();
   for (const auto& v : always) values.emplace(v, 0);
+  for (const auto& [k, v] : more) values[k] += v;
   for (const auto& [k, v] : values) {
     out.append(name).append("{").append(label).append("=\"").append(EscapeLabel(k));
     out.append("\"} ").append(std::to_string(v)).append("\n");
   }
+}
+
+// Messages an ignore route dropped: they reconcile received with stored and dead-lettered.
+uint64_t IgnoredCount(const Metrics& m) {
+  auto dropped = m.records_dropped.Snapshot();
+  auto it = dropped.find("ignored");
+  return it == dropped.end() ? 0 : it->second;
 }
 
 }  // namespace
@@ -85,6 +96,7 @@ StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
   s.consecutive_failures = state.ConsecutiveFailures();
   s.last_error = state.LastError();
   s.last_error_wall_ms = state.LastErrorWallMs();
+  s.recent_errors = state.RecentErrors();
   platform::ProcessStats p = platform::ReadProcessStats();
   s.rss_bytes = p.rss_bytes;
   s.cpu_seconds = p.cpu_seconds;
@@ -102,11 +114,20 @@ nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
                 {"bytes", s.queue.stored_bytes},
                 {"raw_bytes", s.queue.raw_bytes},
                 {"disk_bytes", s.queue.disk_bytes},
+                {"max_bytes", s.queue.max_bytes},
                 {"oldest_age_seconds", AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms)},
                 {"epoch", s.queue.epoch},
                 {"next_seq", s.queue.next_seq},
                 {"quarantined", s.queue.quarantined}};
   j["dead_letters"] = s.queue.dead_letters;
+  const storage::QueueStats& q = s.queue;
+  j["dead_letter_store"] = {{"bytes", q.dead_letter_bytes},
+                            {"max_bytes", q.dead_letter_max_bytes},
+                            {"policy", q.dead_letters_block ? "block" : "drop_oldest"},
+                            {"full", q.dead_letters_block && q.dead_letter_max_bytes > 0 &&
+                                         q.dead_letter_bytes >= q.dead_letter_max_bytes},
+                            {"dropped", q.dead_letters_dropped},
+                            {"purged", m.dead_letters_purged.load()}};
   j["mqtt"] = {{"connected", m.mqtt_connected.load() == 1}, {"state", s.intake_state}};
   j["upstream"] = {{"state", s.upstream_state},
                    {"next_attempt", Stamp(s.next_attempt_wall_ms)},
@@ -115,11 +136,16 @@ nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
   j["config"] = {{"last_load", s.reload}, {"loaded_at", Stamp(s.reload_wall_ms)}};
   j["last_error"] = s.last_error;
   j["last_error_at"] = Stamp(s.last_error_wall_ms);
+  j["recent_errors"] = json::array();
+  for (const auto& [ms, error] : s.recent_errors) {
+    j["recent_errors"].push_back({{"at", Stamp(ms)}, {"error", error}});
+  }
   j["counters"] = {{"records_received", m.records_received.Total()},
                    {"records_stored", m.records_stored.load()},
                    {"records_delivered", m.records_delivered.load()},
                    {"records_dead_lettered", m.records_dead_lettered.Total()},
-                   {"records_dropped", m.records_dropped.Total()},
+                   {"records_dropped", m.records_dropped.Total() + q.dead_letters_dropped},
+                   {"records_ignored", IgnoredCount(m)},
                    {"batches_delivered", m.batches_delivered.load()},
                    {"upstream_requests", m.upstream_requests.Total()},
                    {"upstream_bytes_sent", m.upstream_bytes_sent.load()}};
@@ -138,7 +164,9 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Family(o, "ferry_records_dead_lettered_total", "counter", "Records moved to dead letters.");
   Labeled(o, "ferry_records_dead_lettered_total", "reason", m.records_dead_lettered, {});
   Family(o, "ferry_records_dropped_total", "counter", "Records dropped by a configured policy.");
-  Labeled(o, "ferry_records_dropped_total", "reason", m.records_dropped, {});
+  // Dead letters dropped at their bound are counted by the queue (it drops them).
+  Labeled(o, "ferry_records_dropped_total", "reason", m.records_dropped, {},
+          {{"dead_letter_quota", s.queue.dead_letters_dropped}});
   Family(o, "ferry_queue_records", "gauge", "Records waiting in the queue.");
   Sample(o, "ferry_queue_records", static_cast<double>(s.queue.records));
   Family(o, "ferry_queue_bytes", "gauge", "Compressed bytes of the queued records.");
@@ -150,6 +178,11 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
          AgeSeconds(s.now_wall_ms, s.queue.oldest_received_ms));
   Family(o, "ferry_dead_letters", "gauge", "Records in the dead-letter store.");
   Sample(o, "ferry_dead_letters", static_cast<double>(s.queue.dead_letters));
+  Family(o, "ferry_dead_letter_bytes", "gauge",
+         "Bytes of the dead-letter store, against storage.dead_letters.max_size.");
+  Sample(o, "ferry_dead_letter_bytes", static_cast<double>(s.queue.dead_letter_bytes));
+  Family(o, "ferry_dead_letters_purged_total", "counter", "Dead letters deleted on request.");
+  Sample(o, "ferry_dead_letters_purged_total", static_cast<double>(m.dead_letters_purged.load()));
   Family(o, "ferry_upstream_requests_total", "counter", "Requests to the landing zone, by code.");
   Labeled(o, "ferry_upstream_requests_total", "code", m.upstream_requests, {});
   Family(o, "ferry_upstream_probes_total", "counter", "Probes while the breaker is open, by code.");

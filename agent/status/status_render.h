@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +29,7 @@ struct StatusSnapshot {
   uint32_t consecutive_failures = 0;
   std::string last_error;
   int64_t last_error_wall_ms = 0;
+  std::vector<std::pair<int64_t, std::string>> recent_errors;  // oldest first
   uint64_t rss_bytes = 0;
   double cpu_seconds = 0;
 };

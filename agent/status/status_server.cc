@@ -2,12 +2,35 @@
 
 #include <httplib.h>
 
+#include "agent/status/http_answer.h"
+#include "agent/status/payload_view.h"
+#include "agent/status/request_guard.h"
+#include "agent/status/status_page.h"
 #include "agent/status/status_render.h"
 #include "platform/log.h"
+#include "platform/process.h"
 
 namespace ferry::agent {
 
 using platform::Status;
+
+namespace {
+
+// One dead letter as GET /dead-letters shows it; bytes that are not UTF-8 also as payload_hex
+// (the JSON text of `payload` replaces them).
+nlohmann::json DeadLetterJson(const storage::DeadLetter& d) {
+  nlohmann::json item = {{"id", d.id},
+                         {"reason", d.reason},
+                         {"topic", d.topic},
+                         {"payload", d.payload},
+                         {"received_at", platform::FormatRfc3339Millis(d.received_ms)},
+                         {"dead_lettered_at", platform::FormatRfc3339Millis(d.created_ms)}};
+  if (!IsUtf8Text(d.payload)) item["payload_hex"] = ToHex(d.payload);
+  item["seq"] = d.seq ? nlohmann::json(*d.seq) : nlohmann::json();
+  return item;
+}
+
+}  // namespace
 
 StatusServer::StatusServer(const Config& config, storage::Queue& queue, Metrics& metrics,
                            AgentState& state, platform::Clock& clock, ReplayFn replay,
@@ -48,80 +71,17 @@ bool StatusServer::Ready(std::string* why) const {
   return true;
 }
 
-bool StatusServer::MayChange(const std::string& authorization, std::string* why) const {
-  std::string host;
-  int port = 0;
-  SplitHostPort(config_.status.listen, &host, &port);
-  bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-  if (loopback) return true;
-  if (config_.status.token.empty()) {
-    *why = "the status server listens beyond loopback: set status.token to allow changes";
-    return false;
-  }
-  std::string expect = "Bearer " + config_.status.token;
-  // Constant-time comparison: the token is a secret.
-  unsigned diff = authorization.size() != expect.size();
-  for (size_t i = 0; i < std::min(authorization.size(), expect.size()); ++i) {
-    diff |= static_cast<unsigned char>(authorization[i] ^ expect[i]);
-  }
-  if (diff != 0) *why = "missing or wrong bearer token (status.token)";
-  return diff == 0;
-}
-
-void StatusServer::ReplayRoute() {
-  server_->Post(
-      "/dead-letters/replay", [this](const httplib::Request& req, httplib::Response& res) {
-        std::string why;
-        if (!MayChange(req.get_header_value("Authorization"), &why)) {
-          res.status = 403;
-          res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
-          return;
-        }
-        std::vector<int64_t> ids;
-        auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-        if (body.is_object() && body.contains("ids") && body["ids"].is_array()) {
-          for (const auto& id : body["ids"]) {
-            if (id.is_number_integer()) ids.push_back(id.get<int64_t>());
-          }
-        }
-        bool all = body.is_object() && body.value("all", false);
-        if (!body.is_object() || (ids.empty() && !all)) {
-          res.status = 400;
-          res.set_content(R"({"error":"send {\"ids\":[1,2]} or {\"all\":true}"})"
-                          "\n",
-                          "application/json");
-          return;
-        }
-        auto result = replay_(ids);
-        if (!result.ok()) {
-          res.status = result.status().code() == platform::Code::kNoSpace ? 507 : 500;
-          res.set_content(nlohmann::json({{"error", result.status().ToString()}}).dump() + "\n",
-                          "application/json");
-          return;
-        }
-        nlohmann::json out = {{"replayed", result->replayed},
-                              {"records", result->records},
-                              {"dead_again", result->dead_again},
-                              {"ignored", result->ignored}};
-        res.set_content(out.dump() + "\n", "application/json");
-      });
-}
-
 void StatusServer::Routes() {
-  ReplayRoute();
-  server_->Post("/reload", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string why;
-    if (!MayChange(req.get_header_value("Authorization"), &why)) {
-      res.status = 403;
-      res.set_content(nlohmann::json({{"error", why}}).dump() + "\n", "application/json");
-      return;
-    }
-    platform::Status st = reload_();
-    res.status = st.ok() ? 200 : (st.code() == platform::Code::kInvalidArgument ? 400 : 500);
-    nlohmann::json out = st.ok() ? nlohmann::json{{"reloaded", true}}
-                                 : nlohmann::json{{"reloaded", false}, {"error", st.message()}};
-    res.set_content(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                    "application/json");
+  ChangeRoutes();
+  DeadLetterRoutes();
+  server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Frame-Options", "DENY");  // no framing by other sites (clickjacking)
+    res.set_header("Content-Security-Policy",
+                   "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                   "connect-src 'self'; img-src data:; frame-ancestors 'none'");
+    std::string_view page = StatusPageHtml();
+    res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
   });
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     std::string why;
@@ -144,40 +104,80 @@ void StatusServer::Routes() {
             "\n",
         "application/json");
   });
+  server_->Get("/status/history", [this](const httplib::Request&, httplib::Response& res) {
+    JsonAnswer(res, 200, history_.Json());
+  });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     double uptime = static_cast<double>(clock_.MonotonicMillis() - started_mono_ms_) / 1000.0;
     StatusSnapshot s =
         TakeSnapshot(config_.gateway.id, queue_, state_, clock_.WallMillis(), uptime);
     res.set_content(RenderMetrics(s, metrics_), "text/plain; version=0.0.4");
   });
+}
+
+void StatusServer::DeadLetterRoutes() {
   server_->Get("/dead-letters", [this](const httplib::Request& req, httplib::Response& res) {
     int64_t after = 0;
     int limit = 100;
     if (req.has_param("after")) after = std::atoll(req.get_param_value("after").c_str());
     if (req.has_param("limit"))
       limit = std::clamp(std::atoi(req.get_param_value("limit").c_str()), 1, 1000);
-    auto list = queue_.ListDeadLetters(after, limit);
-    if (!list.ok()) {
-      res.status = 500;
-      res.set_content(list.status().ToString() + "\n", "text/plain");
-      return;
-    }
+    auto list = queue_.ListDeadLetters(after, limit + 1);  // one more: is there a next page?
+    if (!list.ok()) return JsonAnswer(res, 500, {{"error", list.status().ToString()}});
+    bool more = list->size() > static_cast<size_t>(limit);
+    if (more) list->pop_back();
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& d : *list) {
-      nlohmann::json item = {{"id", d.id},
-                             {"reason", d.reason},
-                             {"topic", d.topic},
-                             {"payload", d.payload},
-                             {"received_at", platform::FormatRfc3339Millis(d.received_ms)},
-                             {"dead_lettered_at", platform::FormatRfc3339Millis(d.created_ms)}};
-      item["seq"] = d.seq ? nlohmann::json(*d.seq) : nlohmann::json();
-      items.push_back(std::move(item));
-    }
-    nlohmann::json page = {{"items", items},
-                           {"next_after", list->empty() ? after : list->back().id}};
-    res.set_content(page.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                    "application/json");
+    for (const auto& d : *list) items.push_back(DeadLetterJson(d));
+    JsonAnswer(res, 200,
+               {{"items", items},
+                {"next_after", list->empty() ? after : list->back().id},
+                {"more", more},
+                {"total", queue_.Stats().dead_letters}});
   });
+  server_->Get(R"(/dead-letters/(\d{1,18}))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 int64_t id = std::atoll(req.matches[1].str().c_str());
+                 auto got = queue_.GetDeadLetters({&id, 1});
+                 if (!got.ok()) return JsonAnswer(res, 500, {{"error", got.status().ToString()}});
+                 if (got->empty()) return JsonAnswer(res, 404, {{"error", "no such dead letter"}});
+                 JsonAnswer(res, 200, DeadLetterJson(got->front()));
+               });
+}
+
+bool StatusServer::MayChange(const httplib::Request& req, httplib::Response& res) const {
+  ChangeRequest r;
+  std::string authorization = req.get_header_value("Authorization");
+  std::string origin = req.get_header_value("Origin");
+  std::string site = req.get_header_value("Sec-Fetch-Site");
+  std::string host = req.get_header_value("Host");
+  std::string page = req.get_header_value(kPageHeader);
+  r.authorization = authorization, r.origin = origin, r.sec_fetch_site = site, r.host = host;
+  r.page_header = page;
+  std::string why = RefuseChange(r, config_.status.listen, config_.status.token);
+  if (why.empty()) return true;
+  JsonAnswer(res, 403, {{"error", why}});
+  return false;
+}
+
+// One sample now, then one every History::kSampleIntervalMs until Stop().
+void StatusServer::SampleLoop() {
+  std::unique_lock<std::mutex> lock(sampler_mu_);
+  do {
+    storage::QueueStats q = queue_.Stats();
+    Sample s;
+    s.wall_ms = clock_.WallMillis();
+    s.received = metrics_.records_received.Total();
+    s.delivered = metrics_.records_delivered.load();
+    s.dead_lettered = metrics_.records_dead_lettered.Total();
+    s.dropped = metrics_.records_dropped.Total() + q.dead_letters_dropped;
+    s.queue_records = q.records;
+    s.queue_bytes = q.stored_bytes;
+    s.disk_bytes = q.disk_bytes;
+    s.dead_letters = q.dead_letters;
+    s.rss_bytes = platform::ReadProcessStats().rss_bytes;
+    history_.Add(s);
+  } while (!sampler_cv_.wait_for(lock, std::chrono::milliseconds(History::kSampleIntervalMs),
+                                 [this] { return stopping_; }));
 }
 
 Status StatusServer::Start() {
@@ -198,10 +198,19 @@ Status StatusServer::Start() {
     return Status::Unavailable("status.listen: cannot listen on " + config_.status.listen);
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  sampler_ = std::thread([this] { SampleLoop(); });
   return Status::Ok();
 }
 
 void StatusServer::Stop() {
+  if (sampler_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(sampler_mu_);
+      stopping_ = true;
+    }
+    sampler_cv_.notify_all();
+    sampler_.join();
+  }
   if (thread_.joinable()) {
     server_->stop();
     thread_.join();

@@ -1,13 +1,18 @@
-// The local HTTP status server (agent-contract.md, "Local HTTP status"): /healthz, /readyz,
-// /status, /metrics, GET /dead-letters, POST /dead-letters/replay and POST /reload. Endpoints that
-// change anything require `Authorization: Bearer <status.token>` when the server listens beyond
-// loopback. Serves from its own small thread pool; reads the
-// shared state only through thread-safe accessors.
+// The local HTTP status server (agent-contract.md, "Local HTTP status"): the status page at
+// GET / (status_page.h), /healthz, /readyz, /status, /status/history, /metrics,
+// GET /dead-letters[/ID], and the endpoints that change something: POST /dead-letters/replay,
+// POST /dead-letters/purge, POST /reload and POST /log-level. Those require
+// `Authorization: Bearer <status.token>` when the server listens beyond loopback, and refuse
+// cross-site requests from browsers (request_guard.h). Serves from its own small thread pool;
+// reads the shared state only through thread-safe accessors. A sampler thread adds a sample
+// to the history ring every History::kSampleIntervalMs.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -15,6 +20,7 @@
 #include "agent/config/config.h"
 #include "agent/intake/replay.h"
 #include "agent/status/agent_state.h"
+#include "agent/status/history.h"
 #include "agent/status/metrics.h"
 #include "platform/clock.h"
 #include "platform/status.h"
@@ -22,7 +28,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace ferry::agent {
 
@@ -49,10 +57,13 @@ class StatusServer {
 
  private:
   void Routes();
+  void DeadLetterRoutes();
+  void ChangeRoutes();  // status_changes.cc
   bool Healthy(std::string* why) const;
   bool Ready(std::string* why) const;
-  bool MayChange(const std::string& authorization, std::string* why) const;
-  void ReplayRoute();
+  // False, after answering 403 with why, when `req` may not change anything.
+  bool MayChange(const httplib::Request& req, httplib::Response& res) const;
+  void SampleLoop();
 
   const Config& config_;
   storage::Queue& queue_;
@@ -65,6 +76,11 @@ class StatusServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  History history_;
+  std::mutex sampler_mu_;
+  std::condition_variable sampler_cv_;
+  bool stopping_ = false;
+  std::thread sampler_;
 };
 
 }  // namespace ferry::agent

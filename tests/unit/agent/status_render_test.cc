@@ -70,3 +70,35 @@ TEST_CASE("dead letter reasons get short metric labels") {
         "validation_failed");
   CHECK(DeadLetterReasonLabel("something new") == "invalid_message");
 }
+
+TEST_CASE("the dead-letter store's bound, drops and purges are in /status and /metrics") {
+  Metrics m;
+  m.records_received.Add("mqtt", 10);
+  m.records_dropped.Add("ignored", 2);
+  m.dead_letters_purged = 4;
+  StatusSnapshot s;
+  s.queue.max_bytes = 1 << 20;
+  s.queue.dead_letters = 3;
+  s.queue.dead_letter_bytes = 70'000;
+  s.queue.dead_letter_max_bytes = 65'536;
+  s.queue.dead_letters_block = true;
+  s.queue.dead_letters_dropped = 5;
+  s.recent_errors = {{1000, "first"}, {2000, "second"}};
+  nlohmann::json j = RenderStatus(s, m);
+  CHECK(j["dead_letters"] == 3);
+  CHECK(j["dead_letter_store"]["full"] == true);
+  CHECK(j["dead_letter_store"]["policy"] == "block");
+  CHECK(j["dead_letter_store"]["dropped"] == 5);
+  CHECK(j["dead_letter_store"]["purged"] == 4);
+  CHECK(j["queue"]["max_bytes"] == 1 << 20);
+  CHECK(j["counters"]["records_ignored"] == 2);
+  CHECK(j["counters"]["records_dropped"] == 7);
+  REQUIRE(j["recent_errors"].size() == 2);
+  CHECK(j["recent_errors"][1]["error"] == "second");
+  std::string text = RenderMetrics(s, m);
+  CHECK(text.find("ferry_records_dropped_total{reason=\"dead_letter_quota\"} 5\n") !=
+        std::string::npos);
+  CHECK(text.find("ferry_records_dropped_total{reason=\"ignored\"} 2\n") != std::string::npos);
+  CHECK(text.find("ferry_dead_letter_bytes 70000\n") != std::string::npos);
+  CHECK(text.find("ferry_dead_letters_purged_total 4\n") != std::string::npos);
+}
