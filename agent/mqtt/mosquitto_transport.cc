@@ -11,6 +11,7 @@
 #include "agent/mqtt/tls_log.h"
 #include "platform/log.h"
 #include "platform/poll.h"
+#include "platform/socket_batching.h"
 
 namespace ferry::agent {
 
@@ -89,7 +90,10 @@ Status MosquittoTransport::ConfigureTls() {
 }
 
 Status MosquittoTransport::Create() {
-  mosq_ = mosquitto_new(config_.mqtt.client_id.c_str(), /*clean_session=*/false, this);
+  // libmosquitto makes its wake-up socket pair here in some versions, at connect in others.
+  platform::WithoutWakeupPipe([this] {
+    mosq_ = mosquitto_new(config_.mqtt.client_id.c_str(), /*clean_session=*/false, this);
+  });
   if (!mosq_) return Status::Internal("cannot create the MQTT client: " + Describe(MOSQ_ERR_ERRNO));
   // Keep every packet queued until WriteQueued(): see the header.
   int rc = mosquitto_threaded_set(mosq_, true);
@@ -139,8 +143,13 @@ Status MosquittoTransport::Connect(MqttEvents& events) {
   Drop();  // a new client for every connection: nothing queued on an old one can go out
   FERRY_RETURN_IF_ERROR(Create());
   tls_error_.clear();
-  int rc = ConnectV5();
-  if (rc == MOSQ_ERR_SUCCESS) return Status::Ok();
+  int rc = MOSQ_ERR_SUCCESS;
+  platform::WithoutWakeupPipe([&] { rc = ConnectV5(); });
+  if (rc == MOSQ_ERR_SUCCESS) {
+    buffered_fd_ = mosquitto_socket(mosq_);
+    platform::BufferSocket(buffered_fd_);
+    return Status::Ok();
+  }
   std::string why = !tls_error_.empty() ? tls_error_ : Describe(rc);
   Drop();
   return Status::Unavailable(why);
@@ -168,7 +177,13 @@ ReadOutcome MosquittoTransport::Read(std::string* error) {
   return !delivered_ && drained ? ReadOutcome::kDrained : ReadOutcome::kPacket;
 }
 
-bool MosquittoTransport::WantWrite() const { return mosq_ && mosquitto_want_write(mosq_); }
+bool MosquittoTransport::HasBufferedInput() const {
+  return Socket() >= 0 && platform::BufferedBytes(buffered_fd_) > 0;
+}
+
+bool MosquittoTransport::WantWrite() const {
+  return mosq_ && (mosquitto_want_write(mosq_) || platform::PendingWriteBytes(buffered_fd_) > 0);
+}
 
 Status MosquittoTransport::Subscribe(const std::string& topic, int qos) {
   int rc = mosq_ ? mosquitto_subscribe(mosq_, nullptr, topic.c_str(), qos) : MOSQ_ERR_NO_CONN;
@@ -184,7 +199,12 @@ Status MosquittoTransport::Tick() {
 }
 
 void MosquittoTransport::Drop() {
-  if (mosq_) mosquitto_destroy(mosq_);
+  // The library may have closed the socket already (mosquitto_socket() is then -1): unbuffer
+  // the fd that was registered, before anything else can be opened under its number.
+  platform::UnbufferSocket(buffered_fd_);
+  buffered_fd_ = -1;
+  if (!mosq_) return;
+  mosquitto_destroy(mosq_);
   mosq_ = nullptr;
 }
 
@@ -193,25 +213,30 @@ uint32_t MosquittoTransport::ReceiveMaximum() const {
   return std::clamp<uint32_t>(config_.storage.commit_max_records, 1, 65535);
 }
 
+// The PUBACKs of a group go out in one send(2), not one write(2) each.
 Status MosquittoTransport::WriteQueued() {
-  int rc = mosq_ ? mosquitto_loop_write(mosq_, 1) : MOSQ_ERR_NO_CONN;
-  if (rc == MOSQ_ERR_SUCCESS) return Status::Ok();
+  if (!mosq_) return Status::Unavailable("write: not connected");
+  platform::CorkWrites(buffered_fd_);
+  int rc = mosquitto_loop_write(mosq_, 1);
+  Status st = platform::UncorkWrites(buffered_fd_);
+  if (rc == MOSQ_ERR_SUCCESS && st.ok()) return Status::Ok();
+  if (st.ok()) st = Status::Unavailable("write: " + Describe(rc));
   Drop();
-  return Status::Unavailable("write: " + Describe(rc));
+  return st;
 }
 
+// DISCONNECT makes the library close the socket once it is written, so what is still pending
+// goes first, and DISCONNECT is written through.
 void MosquittoTransport::Goodbye() {
   if (!mosq_) return;
-  if (mosquitto_socket(mosq_) >= 0 && mosquitto_disconnect(mosq_) == MOSQ_ERR_SUCCESS) {
-    // The socket may not take everything at once; DISCONNECT, written last, closes it.
-    for (int waited = 0;
-         waited < kGoodbyeWriteMs && mosquitto_socket(mosq_) >= 0 && mosquitto_want_write(mosq_);
-         waited += 50) {
-      if (mosquitto_loop_write(mosq_, 1) != MOSQ_ERR_SUCCESS) break;
-      if (mosquitto_want_write(mosq_) && mosquitto_socket(mosq_) >= 0) {
-        (void)platform::WaitFd(mosquitto_socket(mosq_), false, true, 50);
-      }
-    }
+  for (int waited = 0; waited < kGoodbyeWriteMs && mosquitto_socket(mosq_) >= 0; waited += 50) {
+    if (!WantWrite()) break;
+    if (!WriteQueued().ok()) return;  // dropped
+    if (WantWrite()) (void)platform::WaitFd(mosquitto_socket(mosq_), false, true, 50);
+  }
+  if (!WantWrite() && mosquitto_socket(mosq_) >= 0 &&
+      mosquitto_disconnect(mosq_) == MOSQ_ERR_SUCCESS) {
+    (void)mosquitto_loop_write(mosq_, 1);
   }
   Drop();
 }

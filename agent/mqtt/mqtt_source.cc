@@ -200,7 +200,9 @@ void MqttSource::Step() {
   // so the keep-alive check ends a connection to a broker that never reads again.
   bool acks_waiting = !holding && transport_->WantWrite();
   platform::Result<platform::FdReady> ready =
-      platform::WaitFd(transport_->Socket(), !acks_waiting, acks_waiting, timeout);
+      transport_->HasBufferedInput()
+          ? platform::Result<platform::FdReady>(platform::FdReady{true, false, false})
+          : platform::WaitFd(transport_->Socket(), !acks_waiting, acks_waiting, timeout);
   if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) return;
   AfterRead();
 }

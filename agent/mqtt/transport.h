@@ -57,6 +57,9 @@ class MqttTransport {
   // Reads at most one packet, delivering what it holds to the events given to Connect().
   // On kClosed, `error` says why.
   virtual ReadOutcome Read(std::string* error) = 0;
+  // Bytes were read from the socket and wait in a buffer: readable although poll(2) may not
+  // say so.
+  virtual bool HasBufferedInput() const { return false; }
   // Something is queued for the broker (written only by the gate).
   virtual bool WantWrite() const = 0;
   // Queues SUBSCRIBE.

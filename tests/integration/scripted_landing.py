@@ -477,6 +477,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client died before its body was all here (a kill between the headers and the
+            # body): nothing arrived to judge, as for any HTTP server.
+            self.close_connection = True
+            return
         if self.path != BATCH_PATH:
             self.answer(404, json.dumps({"error": f"POST {BATCH_PATH}"}))
             return

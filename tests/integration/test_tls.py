@@ -287,7 +287,7 @@ def check_password_login(s: harness.Session, landing: harness.Landing) -> None:
                     overrides={"mqtt": {"username": "gateway", "password": "wrong-pw"}})
     wrong.start(wait=False)
     error = harness.wait_for(lambda: last_error_with(
-        wrong, f"broker 127.0.0.1:{broker.port} refused the connection", "not authorised",
+        wrong, f"broker 127.0.0.1:{broker.port} refused the connection", "Not authorized",
         "check mqtt.username and mqtt.password or password_file"), 15, "ferry-j's last_error")
     print(f"f (wrong password): last_error: {error}")
     assert not harness.status_mqtt_connected(wrong.status()), "ferry-j connected"
