@@ -42,6 +42,17 @@ ferry_deb_docs(ferry ferry)
 ferry_deb_docs(landing ferry-landing)
 install(FILES README.md DESTINATION share/doc/ferry COMPONENT ferry EXCLUDE_FROM_ALL)
 
+# Man pages, compressed as Debian wants them (gzip -n: reproducible).
+foreach(page ferry:ferry landing:ferry-landing)
+  string(REPLACE ":" ";" parts ${page})
+  list(GET parts 0 component)
+  list(GET parts 1 name)
+  set(man ${CMAKE_BINARY_DIR}/debian/man/${name}.1)
+  configure_file(${FERRY_DEBIAN_DIR}/man/${name}.1 ${man} COPYONLY)
+  execute_process(COMMAND ${FERRY_GZIP} -9nf ${man} COMMAND_ERROR_IS_FATAL ANY)
+  install(FILES ${man}.gz DESTINATION share/man/man1 COMPONENT ${component} EXCLUDE_FROM_ALL)
+endforeach()
+
 # --- The packages ---
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME ferry)

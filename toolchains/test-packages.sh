@@ -62,8 +62,17 @@ lintian_out=$(lintian --tag-display-limit 0 "$ferry_deb" "$landing_deb" 2>&1 || 
 echo "${lintian_out:-    (no tags)}" | sed 's/^/    /'
 if echo "$lintian_out" | grep -q '^E: '; then fail "lintian reports errors"; fi
 
-step "dpkg -i"
+step "dpkg -i (over a /var/lib/ferry that root already made, as a \`ferry run\` by hand does)"
+# Issue 14, item 8: postinst made the directory only when it was missing.
+$sudo rm -rf /var/lib/ferry
+$sudo install -d -m 0755 -o root -g root /var/lib/ferry
+$sudo touch /var/lib/ferry/queue.db
 $sudo dpkg -i "$ferry_deb" "$landing_deb"
+[ "$(stat -c '%U:%G' /var/lib/ferry/queue.db)" = "ferry:ferry" ] ||
+  fail "postinst left /var/lib/ferry/queue.db to $(stat -c '%U:%G' /var/lib/ferry/queue.db)"
+for f in /usr/share/man/man1/ferry.1.gz /usr/share/man/man1/ferry-landing.1.gz; do
+  [ -e "$f" ] || fail "$f is not installed"
+done
 for f in /usr/bin/ferry /usr/bin/ferry-landing /lib/systemd/system/ferry.service \
          /lib/systemd/system/ferry-landing.service /etc/ferry/ferry.json \
          /usr/share/doc/ferry/copyright /usr/share/doc/ferry/examples/ferry.schema.json; do
