@@ -24,7 +24,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 
-# The demo's ferry config: the contract's core keys plus routes for the device families.
+# The demo's ferry config: the contract's core keys plus the routes of config/examples/ for the
+# device families the simulated devices replay, read from those files so the two cannot drift
+# apart (issue 14, item 5: a quarter of the demo's records had no device).
 DEMO_CONFIG = {
     "gateway": {"id": "demo-gw", "labels": {"site": "demo"}},
     "storage": {"path": "QUEUE", "max_size": "64MiB"},
@@ -32,22 +34,49 @@ DEMO_CONFIG = {
              "subscriptions": [{"topic": "#", "qos": 1}]},
     "upstream": {"url": "URL", "batch": {"linger": "1s"}},
     "status": {"listen": "127.0.0.1:0"},
-    "routes": [
-        {"topic": "zigbee2mqtt/bridge/#", "ignore": True},
-        {"topic": "zigbee2mqtt/+/set", "ignore": True},
-        {"topic": "zigbee2mqtt/{device}", "time": {"field": "last_seen"}},
-        {"topic": "cmnd/#", "ignore": True},
-        {"topic": "tele/{device}/+", "time": {"field": "Time"}},
-        {"topic": "stat/{device}/+"},
-        {"topic": "shellies/announce", "device_field": "id"},
-        {"topic": "shellies/{device}/#"},
-        {"topic": "v3/+/devices/{device}/+", "time": {"field": "received_at"}},
-        {"topic": "owntracks/+/{device}/#", "time": {"field": "tst", "format": "epoch_s"}},
-        {"topic": "owntracks/+/{device}", "time": {"field": "tst", "format": "epoch_s"}},
-        {"topic": "telegraf/{device}/+", "time": {"field": "timestamp"}},
-        {"topic": "homeassistant/#", "ignore": True},
-    ],
+    "routes": [],
 }
+# The examples are written for a gateway of one family; the demo's broker carries them all, and
+# the first matching route applies. So: families whose topics start with a fixed word first,
+# Zigbee2MQTT's "+" (its base topic) spelled out, and the "{device}/..." templates of Shelly Gen2,
+# Tasmota and ESPHome last.
+EXAMPLE_FAMILIES = ["telegraf", "ttn_v3", "owntracks", "shelly_gen1", "zigbee2mqtt", "tasmota",
+                    "shelly_gen2", "esphome"]
+ZIGBEE2MQTT_BASES = ["zigbee2mqtt", "zigbee2mqtt2", "zigbee"]
+
+
+def strip_comments(text):
+    """JSON with // and /* */ comments (as ferry reads it) to plain JSON."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("//", i):
+            i = text.find("\n", i) if text.find("\n", i) >= 0 else n
+        elif text.startswith("/*", i):
+            i = text.index("*/", i) + 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def demo_routes():
+    routes = [{"topic": "homeassistant/#", "ignore": True}]
+    for family in EXAMPLE_FAMILIES:
+        with open(os.path.join(SOURCE, "config", "examples", family + ".json")) as f:
+            for route in json.loads(strip_comments(f.read())).get("routes", []):
+                if family == "zigbee2mqtt" and route["topic"].startswith("+/"):
+                    routes += [dict(route, topic=base + route["topic"][1:])
+                               for base in ZIGBEE2MQTT_BASES]
+                elif route["topic"] != "homeassistant/#":
+                    routes.append(route)
+    return routes
 
 
 def free_port():
@@ -109,6 +138,7 @@ class Demo:
 
     def ferry(self, broker_port, landing_url):
         cfg = json.loads(json.dumps(DEMO_CONFIG))
+        cfg["routes"] = demo_routes()
         cfg["storage"]["path"] = os.path.join(self.work, "queue", "queue.db")
         cfg["mqtt"]["port"] = broker_port
         cfg["upstream"]["url"] = landing_url + "/v1/batches"
@@ -123,9 +153,7 @@ class Demo:
         return f"http://127.0.0.1:{status_port}"
 
     def devices(self, broker_port, interval):
-        dirs = [os.environ.get("FERRY_DEVICES_DIR", ""),
-                os.path.join(SOURCE, "..", "shared", "data", "devices"), "/work/shared/data/devices"]
-        found = [d for d in dirs if d and glob.glob(os.path.join(d, "*.ndjson"))]
+        found = device_dirs()
         files = sorted(glob.glob(os.path.join(found[0], "*.ndjson"))) if found else []
         pub = f"{self.build}/tests/ferry-pub"
         if not files:
@@ -139,14 +167,48 @@ class Demo:
                                           "--interval", str(interval), "--client-prefix", "sim-" + name])
 
     def stop(self):
-        for name, p in reversed(self.procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for name, p in reversed(self.procs):
+        """The simulated devices all at once (a second, then killed; issue 14, item 3: each
+        waited up to a minute for an acknowledgement, one after the other), then ferry (it
+        finishes cleanly within its shutdown grace), the landing zone and the broker."""
+        print("stopping: devices, ferry, landing zone, broker ...", flush=True)
+        devices = [(n, p) for n, p in self.procs if n.startswith("device")]
+        others = [(n, p) for n, p in reversed(self.procs) if not n.startswith("device")]
+        for group, grace in ((devices, 1), *(([item], 10) for item in others)):
+            for name, p in group:
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            deadline = time.time() + grace
+            for name, p in group:
+                try:
+                    p.wait(timeout=max(0.0, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
+def device_dirs():
+    return [d for d in [os.environ.get("FERRY_DEVICES_DIR", ""),
+                        os.path.join(SOURCE, "..", "shared", "data", "devices"),
+                        "/work/shared/data/devices"]
+            if d and glob.glob(os.path.join(d, "*.ndjson"))]
+
+
+def device_families():
+    """Topic -> device family of the recordings that have one ("nasty" ones are hostile input
+    of no family, and count as "other")."""
+    families = {}
+    for path in sorted(glob.glob(os.path.join((device_dirs() or [""])[0], "*.ndjson"))):
+        family = os.path.basename(path).split(".")[0]
+        if family == "nasty":
+            continue
+        for line in open(path, encoding="utf-8", errors="replace"):
             try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+                topic = json.loads(line).get("topic")
+            except ValueError:
+                continue
+            if topic:
+                families.setdefault(topic, family)
+    return families
 
 
 def landed(root):
@@ -192,8 +254,15 @@ def main():
     files = landed(root) if "root" in locals() else []
     print(f"\nstopped. {len(files)} batch files landed under {root if files else work}")
     if files:
-        sample = subprocess.run(["zstd", "-dc", sorted(files)[-1]], capture_output=True, text=True).stdout
-        print("a landed record:\n  " + sample.splitlines()[0])
+        records = [json.loads(line) for f in files for line in
+                   subprocess.run(["zstd", "-dc", f], capture_output=True, text=True).stdout.splitlines()]
+        with_device = [r for r in records if r.get("device")]
+        families = device_families()
+        missing = sorted({families.get(r["topic"], "other") for r in records if not r.get("device")})
+        print(f"{len(records)} records landed, {len(with_device)} with a device; families with "
+              f"records without one: {', '.join(missing) or 'none'}")
+        sample = (with_device or records)[-1]
+        print("a landed record:\n  " + json.dumps(sample, ensure_ascii=False)[:600])
         print(f"read them all:  zstdcat {root}/gateway=*/dt=*/*.zst | head")
     if not args.keep and not files:
         shutil.rmtree(work, ignore_errors=True)
