@@ -58,6 +58,12 @@ Result<uint64_t> FileSize(const std::string& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
+Result<uint32_t> FileMode(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+  return static_cast<uint32_t>(st.st_mode & 07777);
+}
+
 Result<uint64_t> FreeBytes(const std::string& path) {
   struct statvfs vfs {};
   if (statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs", path, errno);

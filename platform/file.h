@@ -14,6 +14,8 @@ Status MakeDirs(const std::string& path);
 bool PathExists(const std::string& path);
 bool IsDirectory(const std::string& path);  // a directory this process may read
 Result<uint64_t> FileSize(const std::string& path);
+// The permission bits of `path` (st_mode & 07777), following symlinks.
+Result<uint32_t> FileMode(const std::string& path);
 // Bytes available to an unprivileged writer on the filesystem holding `path`.
 Result<uint64_t> FreeBytes(const std::string& path);
 Result<std::string> ReadFile(const std::string& path);

@@ -6,13 +6,34 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev
+  libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libsimdjson-dev
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev libfuzzer-14-dev
   mosquitto zstd python3 curl ca-certificates openssl
   chromium  # tests/integration/test_status_page.py drives the status page in headless Chromium
+  haproxy faketime
 )
+
+# The S3 tests' npm packages (s3rver, DuckDB), locked in tests/s3/package-lock.json. Node.js
+# and npm come with the machine (they are not taken from Debian here).
+install_node_modules() {
+  local dir
+  dir="$(dirname "$0")/../tests/s3"
+  if [ -d "$dir/node_modules/s3rver" ] && [ -d "$dir/node_modules/@duckdb/node-api" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "npm not found: the S3 tests will be skipped (they need s3rver and DuckDB from npm)"
+    return 0
+  fi
+  if [ "${1:-}" = "--check" ]; then
+    echo "missing: npm packages of tests/s3 (npm ci)"
+    return 0
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund)
+}
+install_node_modules "${1:-}"
 
 missing=()
 for p in "${packages[@]}"; do
