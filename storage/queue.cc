@@ -44,8 +44,6 @@ Result<std::string> Quarantine(const std::string& path, int64_t wall_ms) {
 Queue::Queue(QueueOptions options, platform::Clock& clock)
     : options_(std::move(options)), clock_(clock), codec_(std::make_unique<ZstdCodec>()) {}
 
-Queue::~Queue() = default;
-
 Result<std::unique_ptr<Queue>> Queue::Open(const QueueOptions& options, platform::Clock& clock,
                                            platform::Random& random) {
   FERRY_RETURN_IF_ERROR(platform::MakeDirs(platform::DirName(options.path)));
@@ -77,6 +75,7 @@ Status Queue::Init(platform::Random& random) {
     Result<int64_t> tables = db_->QueryInt("SELECT count(*) FROM sqlite_master");
     if (!tables.ok()) return tables.status();
     if (*tables != 0) return Status::Corruption("tables present but no schema version");
+    FERRY_RETURN_IF_ERROR(SetNewFilePageSize());
     FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA auto_vacuum = INCREMENTAL"));
     FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
     epoch_ = platform::RandomToken(random, kEpochLength);
@@ -95,10 +94,7 @@ Status Queue::Init(platform::Random& random) {
   // Blocks are written once and read once: a page cache beyond the indexes buys nothing and
   // would be resident memory (SQLite's default is 2 MiB).
   FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size = -512"));
-  int64_t reserve_pages = static_cast<int64_t>(WalReserve() / 4096);
-  FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_size_limit = " + std::to_string(WalReserve())));
-  FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint = " +
-                                  std::to_string(std::max<int64_t>(16, reserve_pages / 2))));
+  FERRY_RETURN_IF_ERROR(ApplyWritePolicy());
   FERRY_RETURN_IF_ERROR(PrepareStatements());
   FERRY_RETURN_IF_ERROR(LoadCounters());
   FERRY_RETURN_IF_ERROR(CountDeadLetterBytes());
@@ -141,8 +137,9 @@ Status Queue::PrepareStatements() {
       prep(s.insert_dead_letter,
            "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
            "VALUES(?,?,?,?,?,?)"));
-  FERRY_RETURN_IF_ERROR(prep(
-      s.first_batch, "SELECT first_seq,last_seq,attempts FROM batches ORDER BY first_seq LIMIT 1"));
+  FERRY_RETURN_IF_ERROR(prep(s.first_batch,
+                             "SELECT first_seq,last_seq,attempts FROM batches WHERE first_seq>? "
+                             "ORDER BY first_seq LIMIT 1"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_batch, "INSERT INTO batches VALUES(?,?,0)"));
   FERRY_RETURN_IF_ERROR(prep(s.split_batch, "UPDATE batches SET last_seq=? WHERE first_seq=?"));
   FERRY_RETURN_IF_ERROR(
@@ -158,9 +155,14 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(
       prep(s.removed_in_range, "SELECT seq FROM removed WHERE seq BETWEEN ? AND ? ORDER BY seq"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_removed, "INSERT OR IGNORE INTO removed VALUES(?)"));
+  FERRY_RETURN_IF_ERROR(prep(s.delete_blocks_through, "DELETE FROM blocks WHERE last_seq<=?"));
+  FERRY_RETURN_IF_ERROR(prep(s.delivered_sums,
+                             "SELECT coalesce(sum(length(data)),0),coalesce(sum(raw_bytes),0) "
+                             "FROM blocks WHERE first_seq<=?2 AND last_seq>?1 AND last_seq<=?2"));
   FERRY_RETURN_IF_ERROR(
-      prep(s.delete_blocks_through,
-           "DELETE FROM blocks WHERE last_seq<=? RETURNING length(data),raw_bytes"));
+      prep(s.removed_between, "SELECT count(*) FROM removed WHERE seq>? AND seq<=?"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.batches_before, "SELECT count(*) FROM batches WHERE first_seq>? AND first_seq<?"));
   FERRY_RETURN_IF_ERROR(
       prep(s.keep_block_acks,
            "INSERT INTO kept_acks(first_seq,acks) SELECT first_seq,acks FROM blocks "
@@ -175,7 +177,8 @@ Status Queue::PrepareStatements() {
   FERRY_RETURN_IF_ERROR(prep(s.delete_removed_through, "DELETE FROM removed WHERE seq<=?"));
   FERRY_RETURN_IF_ERROR(prep(s.set_meta, "INSERT OR REPLACE INTO meta VALUES(?,?)"));
   FERRY_RETURN_IF_ERROR(
-      prep(s.oldest_block, "SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1"));
+      prep(s.oldest_block_after,
+           "SELECT received_ms FROM blocks WHERE last_seq>? ORDER BY first_seq LIMIT 1"));
   FERRY_RETURN_IF_ERROR(prep(
       s.get_dead_letter,
       "SELECT id,created_ms,received_ms,reason,topic,payload,seq FROM dead_letters WHERE id=?"));
@@ -246,8 +249,10 @@ Status Queue::LoadCounters() {
   return Status::Ok();
 }
 
-// Writes the counters as of now into meta; runs inside the caller's transaction.
+// Writes the counters as of now into meta, with the deletes they count; runs inside the
+// caller's transaction.
 Status Queue::WriteSnapshot() {
+  FERRY_RETURN_IF_ERROR(DeletePendingRows());
   Result<int64_t> max_dl = db_->QueryInt("SELECT coalesce(max(id),0) FROM dead_letters");
   if (!max_dl.ok()) return max_dl.status();
   appends_since_snapshot_ = 0;
@@ -276,7 +281,7 @@ uint64_t Queue::UsedBytes() {
   };
   int64_t pages = pragma(stmts_->pragma_page_count);
   int64_t free_pages = pragma(stmts_->pragma_freelist);
-  return static_cast<uint64_t>(std::max<int64_t>(0, pages - free_pages)) * 4096;
+  return static_cast<uint64_t>(std::max<int64_t>(0, pages - free_pages)) * page_size_;
 }
 
 // The database file and its WAL as they stand on disk.
@@ -307,7 +312,11 @@ bool Queue::HasRoom(std::string* why) {
   // oversized group must not make the queue wait for room it can never have.
   uint64_t next = std::clamp<uint64_t>(last_needed_, 64u << 10, MaxGroupBytes(options_.max_bytes));
   if (DeadLettersFull(why)) return false;
-  if (!options_.drop_oldest && UsedBytes() + WalReserve() + next > options_.max_bytes) {
+  bool over = UsedBytes() + WalReserve() + next > options_.max_bytes;
+  if (over && c_.delete_pending_through != 0 && FlushDeletesNow().ok()) {
+    over = UsedBytes() + WalReserve() + next > options_.max_bytes;
+  }
+  if (!options_.drop_oldest && over) {
     if (why) {
       *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) +
              " bytes; dead letters hold " + std::to_string(c_.dead_letter_bytes) + ")";
@@ -350,14 +359,18 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
   for (const DeadLetterInput& d : req.dead_letters) needed += d.payload.size() + d.topic.size();
   if (req.count > 0) last_needed_ = needed;
   bool over = UsedBytes() + WalReserve() + needed > options_.max_bytes;
+  if (over && c_.delete_pending_through != 0) {  // delivered records still hold the space
+    FERRY_RETURN_IF_ERROR(FlushDeletesNow());
+    over = UsedBytes() + WalReserve() + needed > options_.max_bytes;
+  }
   if (over && !options_.drop_oldest) {
     return Status::NoSpace("queue is at its quota (storage.max_size " +
                            std::to_string(options_.max_bytes) + " bytes)");
   }
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run().WithContext("begin append"));
   const Counters before = c_;
-  Status st;
-  if (over) {
+  Status st = FlushDeletes();  // the deletes of delivered batches ride along
+  if (st.ok() && over) {
     Result<uint64_t> dropped = MakeRoom(needed);
     if (dropped.ok()) result.dropped = *dropped;
     st = dropped.status();

@@ -166,8 +166,14 @@ class Queue {
   // The oldest unacknowledged batch, or a new one formed from the oldest records not in a batch
   // yet; nullopt when there is nothing to send (or not enough and !limits.allow_partial).
   platform::Result<std::optional<BatchPlan>> NextBatch(const BatchLimits& limits);
-  // The batch was delivered: its records leave the queue.
+  // The batch was delivered: its records leave the queue (counters, NextBatch) at once, and
+  // their rows are deleted in the next write transaction (an append, the next batch), not in a
+  // commit of their own: until then a power cut brings the batch back, to be sent again under
+  // the same Idempotency-Key (FORMAT.md, "Flash writes"). kInvalidArgument for a batch that is
+  // not the oldest one.
   platform::Status Ack(uint64_t first_seq, uint64_t last_seq);
+  // Writes the deletes of delivered batches now (the destructor does too).
+  platform::Status Flush();
   // Counts one more send attempt of the batch.
   platform::Status NoteAttempt(uint64_t first_seq);
   // Replaces the batch by two halves split by sequence range (for 413 and bisection).
@@ -223,6 +229,15 @@ class Queue {
   uint64_t DeadLetterLimit() const;
   bool DeadLettersFull(std::string* why) const;
   platform::Status TrimDeadLetters();
+  // queue_delivered.cc: the file's write policy and the deletes of delivered records.
+  platform::Status SetNewFilePageSize();
+  platform::Status ApplyWritePolicy();
+  platform::Status CheckInOrder(uint64_t first_seq);
+  platform::Status CountDelivered(uint64_t last_seq);
+  platform::Status DeleteRows(uint64_t last_seq);
+  platform::Status DeletePendingRows();
+  platform::Status FlushDeletes();
+  platform::Status FlushDeletesNow();
   platform::Status DeleteThrough(uint64_t last_seq);
   platform::Status KeepDeliveredAcks(uint64_t last_seq);
   uint64_t AckWindowStart() const;
@@ -252,8 +267,9 @@ class Queue {
   // Everything the queue counts, restored as a whole when a transaction rolls back.
   struct Counters {
     uint64_t next_seq = 1;
-    uint64_t acked_through = 0;    // every seq <= this has left the queue
-    uint64_t batched_through = 0;  // every seq <= this is in a batch (or gone)
+    uint64_t acked_through = 0;           // every seq <= this has left the queue
+    uint64_t delete_pending_through = 0;  // delivered; rows not deleted yet (0: none)
+    uint64_t batched_through = 0;         // every seq <= this is in a batch (or gone)
     uint64_t records = 0;
     uint64_t stored_bytes = 0;
     uint64_t raw_bytes = 0;
@@ -263,6 +279,7 @@ class Queue {
     int64_t oldest_received_ms = 0;
   } c_;
   int64_t dead_letter_drop_logged_ms_ = -1;  // monotonic time of the last drop warning
+  uint64_t page_size_ = 4096;
   uint64_t boot_first_seq_ = 1;  // blocks from this seq on carry this boot's monotonic stamps
   uint32_t appends_since_snapshot_ = 0;
   uint64_t last_needed_ = 0;  // bytes the last group of records needed

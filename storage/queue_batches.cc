@@ -28,8 +28,8 @@ DeadLetter ReadDeadLetter(const Stmt& s) {
 
 Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt& first = stmts_->first_batch;
-  Result<bool> row = first.Step();
+  Stmt& first = stmts_->first_batch;  // delivered batches may wait for their delete
+  Result<bool> row = first.Bind(1, static_cast<int64_t>(c_.acked_through)).Step();
   if (!row.ok()) return row.status();
   if (*row) {
     uint64_t a = static_cast<uint64_t>(first.Int(0)), b = static_cast<uint64_t>(first.Int(1));
@@ -42,9 +42,20 @@ Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
   if (!formed.ok()) return formed.status();
   if (!formed->has_value()) return std::optional<BatchPlan>();
   auto [a, b] = **formed;
-  Stmt& ins = stmts_->insert_batch;
-  FERRY_RETURN_IF_ERROR(
-      ins.Bind(1, static_cast<int64_t>(a)).Bind(2, static_cast<int64_t>(b)).Run());
+  FERRY_RETURN_IF_ERROR(stmts_->begin.Run().WithContext("begin batch"));
+  const Counters before = c_;
+  Status st = FlushDeletes();  // the previous batch's delete rides along
+  if (st.ok()) {
+    st = stmts_->insert_batch.Bind(1, static_cast<int64_t>(a))
+             .Bind(2, static_cast<int64_t>(b))
+             .Run();
+  }
+  if (st.ok()) st = Commit("commit batch");
+  if (!st.ok()) {
+    (void)stmts_->rollback.Run();
+    c_ = before;
+    return st;
+  }
   c_.batched_through = b;
   return LoadBatch(a, b, 0);
 }
@@ -141,62 +152,11 @@ Status Queue::KeepDeliveredAcks(uint64_t last_seq) {
   return stmts_->prune_kept_acks.Bind(1, window).Run();
 }
 
-// Removes every record with seq <= last_seq, the batches that end there, and the snapshot.
-// Runs inside the caller's transaction; the caller restores c_ if it rolls back.
-Status Queue::DeleteThrough(uint64_t last_seq) {
-  if (last_seq <= c_.acked_through) return Status::Ok();
-  Result<int64_t> removed =
-      db_->QueryInt("SELECT count(*) FROM removed WHERE seq>" + std::to_string(c_.acked_through) +
-                    " AND seq<=" + std::to_string(last_seq));
-  if (!removed.ok()) return removed.status();
-  FERRY_RETURN_IF_ERROR(KeepDeliveredAcks(last_seq));
-  Stmt& del = stmts_->delete_blocks_through;
-  del.Bind(1, static_cast<int64_t>(last_seq));
-  uint64_t freed = 0, freed_raw = 0;
-  for (;;) {
-    Result<bool> row = del.Step();
-    if (!row.ok()) {
-      del.Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    freed += static_cast<uint64_t>(del.Int(0));
-    freed_raw += static_cast<uint64_t>(del.Int(1));
-  }
-  del.Reset();
-  FERRY_RETURN_IF_ERROR(
-      stmts_->delete_removed_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
-  FERRY_RETURN_IF_ERROR(
-      stmts_->delete_batches_through.Bind(1, static_cast<int64_t>(last_seq)).Run());
-  FERRY_RETURN_IF_ERROR(stmts_->set_meta.Bind(1, std::string_view("acked_through"))
-                            .Bind(2, std::to_string(last_seq))
-                            .Run());
-  c_.stored_bytes -= std::min(c_.stored_bytes, freed);
-  c_.raw_bytes -= std::min(c_.raw_bytes, freed_raw);
-  c_.records -=
-      std::min<uint64_t>(c_.records, last_seq - c_.acked_through - static_cast<uint64_t>(*removed));
-  c_.acked_through = last_seq;
-  c_.batched_through = std::max(c_.batched_through, c_.acked_through);
-  Result<bool> row = stmts_->oldest_block.Step();
-  c_.oldest_received_ms = row.ok() && *row ? stmts_->oldest_block.Int(0) : 0;
-  stmts_->oldest_block.Reset();
-  return WriteSnapshot();
-}
-
-Status Queue::Ack(uint64_t first_seq, uint64_t last_seq) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return FinishBatch(first_seq, last_seq, {});
-}
-
 // Removes the batch and every record through last_seq in one transaction, inserting `dead`
 // first when the records are being dead-lettered. Caller holds mu_.
 Status Queue::FinishBatch(uint64_t first_seq, uint64_t last_seq,
                           std::span<const std::string_view> dead, std::string_view reason) {
-  Result<int64_t> lower =
-      db_->QueryInt("SELECT count(*) FROM batches WHERE first_seq<" + std::to_string(first_seq));
-  if (!lower.ok()) return lower.status();
-  // Batches are delivered in order; finishing one with an older one pending would lose records.
-  if (*lower > 0) return Status::InvalidArgument("batch finished out of order");
+  FERRY_RETURN_IF_ERROR(CheckInOrder(first_seq));
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run());
   const Counters before = c_;
   Status st;

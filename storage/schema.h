@@ -5,6 +5,10 @@ namespace ferry::storage {
 
 inline constexpr int kSchemaVersion = 1;
 
+// Page size of a file Ferry creates (SQLite's default is 4096). Existing files keep theirs: the
+// size is in the file's header, any SQLite reads either, and it needs no new schema version.
+inline constexpr int kNewFilePageSize = 1024;
+
 // Run once on a new, empty database, inside a transaction, after PRAGMA auto_vacuum.
 inline constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
