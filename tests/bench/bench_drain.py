@@ -4,8 +4,10 @@ long as filling the queue takes), then ferry-landing comes back.
 Figures: time from the landing's return to the first delivered record (it includes ferry's
 upload backoff, here at most 1 s: the harness's upstream.backoff.max), delivered records/s
 (ferry_records_delivered_total, first to last movement), ferry-landing's and ferry's CPU during
-the drain. Ceiling: drain-ceiling on a copy of the queue file, in the same run: SELECT the blocks,
-decompress, cut into batches of 10,000 records / 4 MiB and compress at level 3, in a tight loop.
+the drain. Ceiling: Ferry's own drain path without Ferry, in the same run: drain-ceiling on a
+copy of the queue file reads the stored blocks, forms batches on block boundaries with Ferry's
+default limits (50,000 records / 8 MiB) and POSTs their frames unchanged over loopback HTTP to a
+receiver that only counts. The old ceilings (SELECT only; decompress + recompress) are beside it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def copy_queue(ferry, dest) -> None:
 def run_ceiling(db_path, passes: int = 3) -> dict:
     tool = bl.harness.BIN_DIR / "tests" / "bench" / "drain-ceiling"
     run = subprocess.run([str(tool), "--db", str(db_path), "--level", "3", "--max-records",
-                          "10000", "--max-bytes", str(4 << 20), "--passes", str(passes)],
+                          "50000", "--max-bytes", str(8 << 20), "--passes", str(passes)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, f"drain-ceiling failed: {run.stdout}\n{run.stderr}"
     last = run.stdout.strip().splitlines()[-1]
@@ -71,9 +73,11 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
     rows = {
         "first": bl.Row("time from landing's return to first delivered record", "s",
                         note="includes ferry's upload backoff (max 1 s in this config)"),
-        "rate": bl.Row("drain: delivered records/s (ceiling: read+decompress+batch+compress)",
-                       "rec/s", target=(">=", 1_000_000),
-                       note="ceiling: drain-ceiling full path on a copy of the queue"),
+        "rate": bl.Row("drain: delivered records/s (ceiling: stored blocks POSTed to a counting "
+                       "receiver)", "rec/s", target=(">=", 1_000_000),
+                       note="ceiling: drain-ceiling send, Ferry's path on a copy of the queue"),
+        "rate_full": bl.Row("drain: delivered records/s (ceiling: read+decompress+batch+compress)",
+                            "rec/s"),
         "rate_read": bl.Row("drain: delivered records/s (ceiling: SELECT blocks only)", "rec/s"),
         "landing_cpu": bl.Row("ferry-landing CPU during the drain (share of one core)", "core"),
         "landing_cpm": bl.Row("ferry-landing CPU s per million records", "s"),
@@ -92,14 +96,17 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
         copy_queue(ferry, copy)
         ceiling = run_ceiling(copy)
         copy.unlink()
-        bl.log(f"  ceiling full {ceiling['full_rps']:,.0f} rec/s, read {ceiling['read_rps']:,.0f}, "
-               f"decompress {ceiling['decompress_rps']:,.0f}; draining")
+        bl.log(f"  ceiling send {ceiling['send_rps']:,.0f} rec/s, full {ceiling['full_rps']:,.0f}, "
+               f"read {ceiling['read_rps']:,.0f}, decompress {ceiling['decompress_rps']:,.0f}; "
+               "draining")
         d = drain(ferry, landing, n)
         bl.log(f"  drained {d['delivered']:.0f} at {d['rate']:,.0f} rec/s, first after "
                f"{d['first_s']} s, landing cpu {d['landing_cpu_share']:.2f} core")
         rows["first"].values.append(d["first_s"])
         rows["rate"].values.append(d["rate"])
-        rows["rate"].ceilings.append(ceiling["full_rps"])
+        rows["rate"].ceilings.append(ceiling["send_rps"])
+        rows["rate_full"].values.append(d["rate"])
+        rows["rate_full"].ceilings.append(ceiling["full_rps"])
         rows["rate_read"].values.append(d["rate"])
         rows["rate_read"].ceilings.append(ceiling["read_rps"])
         rows["landing_cpu"].values.append(d["landing_cpu_share"])

@@ -180,8 +180,8 @@ def run(session, rates: tuple[float, ...] = (5, 50), seconds: float = 60, runs: 
                         "shared with every other process on the machine")
     for r in range(runs):
         bl.log(f"flash run {r + 1}/{runs}: {', '.join(variants)} at {rates} msg/s for {seconds:g} s")
-        pairs = {(name, rate): Pair(session, f"f{r}-{name}-{rate:g}", rate, seconds, ov)
-                 for name, ov in variants.items() for rate in rates}
+        pairs = {(name, rate): Pair(session, f"f{r}-v{i}-{rate:g}", rate, seconds, ov)
+                 for i, (name, ov) in enumerate(variants.items()) for rate in rates}
         s0 = sectors_written(dev)
         for p in pairs.values():
             p.start()

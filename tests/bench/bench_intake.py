@@ -7,6 +7,10 @@ Per run and QoS:
             ferry_records_stored_total, first to last movement, polled every 25 ms
   end2end   ferry with ferry-landing up: records/s delivered, from the publisher's start to the
             last delivered record; ferry's CPU seconds per million and peak RSS (VmHWM)
+  default   the same end to end with the config a user starts from (the contract's keys only:
+            subscription `#` at QoS 1, no routes, the product's quota and batch settings), beside
+            the tuned one above (subscription `zigbee2mqtt/+` at the publishers' QoS, the
+            zigbee2mqtt route): the cost table shows both
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ def _queue_sizes(ferry) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+# The default config: the contract's keys only (harness.Ferry writes them), `#` at QoS 1.
+DEFAULT_CONFIG = {"storage": {"max_size": None}, "routes": None, "log": None}
+
+
 def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, qos: int,
-                  end_to_end: bool) -> dict:
+                  end_to_end: bool, default_config: bool = False) -> dict:
     """One ferry run: publish n messages and time stored (landing down) or delivered records."""
-    ferry = bl.bench_ferry(session, broker, landing, name, qos=qos,
-                           upstream_url=None if landing else bl.dead_url())
+    if default_config:
+        ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",),
+                               overrides=DEFAULT_CONFIG)
+    else:
+        ferry = bl.bench_ferry(session, broker, landing, name, qos=qos,
+                               upstream_url=None if landing else bl.dead_url())
     ps = bl.proc_stat(ferry)
     cpu0, wr0 = ps.cpu_seconds(), ps.write_bytes()
     t0 = time.monotonic()
@@ -68,6 +80,13 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
         "e2e0": bl.Row("QoS 0 end to end: delivered records/s", "rec/s"),
         "cpu0": bl.Row("CPU s per million records, QoS 0 end to end", "s", target=("<=", 1.5), table="cost"),
         "cpu1": bl.Row("CPU s per million records, QoS 1 end to end", "s", table="cost"),
+        "dcpu0": bl.Row("CPU s per million records, QoS 0 end to end, DEFAULT config (`#` at "
+                        "QoS 1, no routes)", "s", table="cost",
+                        note="the config a user starts from; the rows above are the tuned one"),
+        "dcpu1": bl.Row("CPU s per million records, QoS 1 end to end, DEFAULT config", "s",
+                        table="cost"),
+        "dhwm": bl.Row("peak RSS, QoS 1 end to end, DEFAULT config", "MiB", target=("<=", 16),
+                       table="cost"),
         "cpuin1": bl.Row("CPU s per million records, QoS 1 intake only", "s", table="cost"),
         "hwm1": bl.Row("peak RSS, QoS 1 intake (landing down)", "MiB", target=("<=", 16), table="cost"),
         "hwme2e": bl.Row("peak RSS, QoS 1 end to end", "MiB", target=("<=", 16), table="cost"),
@@ -107,6 +126,16 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
             rows[f"cpu{qos}"].values.append(e2e["cpu_per_million"])
             if qos == 1:
                 rows["hwme2e"].values.append(e2e["hwm_mib"])
+            landing.stop()
+            bl.log(f"intake run {r + 1}/{runs} QoS {qos}: end to end, default config")
+            landing = session.landing(name=f"landing-i{r}-q{qos}-default")
+            dflt = measure_ferry(session, broker, landing, f"ferry-d{r}-q{qos}", n, publishers,
+                                 qos, end_to_end=True, default_config=True)
+            bl.log(f"  default config: {dflt['e2e_rate']:,.0f} rec/s ({dflt['count']:.0f}), "
+                   f"cpu/M {dflt['cpu_per_million']:.2f} s, hwm {dflt['hwm_mib']:.1f} MiB")
+            rows[f"dcpu{qos}"].values.append(dflt["cpu_per_million"])
+            if qos == 1:
+                rows["dhwm"].values.append(dflt["hwm_mib"])
             landing.stop()
             broker.stop()
     return list(rows.values())

@@ -1,12 +1,15 @@
 """Wire and flash (item 4) on the real device corpus (../shared/data/devices/*.ndjson except
 nasty.ndjson, whose hostile inputs are dead letters, not traffic), replayed with
-ferry-pub --replay --loop at QoS 1 into ferry with the demo's routes and ferry-landing up.
+ferry-pub --replay at QoS 1 into ferry with the demo's routes and ferry-landing up.
 
-  wire   ferry_upstream_bytes_sent_total per delivered record (request bodies, zstd level 3)
-         against gzip (python's gzip, level 6) of the same NDJSON batches the landing stored
-  flash  /proc/PID/io write_bytes of ferry per stored record (WAL, checkpoints, deletes after
-         delivery included) against the record's own size (its NDJSON line), at full speed and
-         at a slow, gateway-like rate where every group commit holds few records
+  wire       ferry_upstream_bytes_sent_total per delivered record (request bodies, zstd level 3)
+             against gzip (python's gzip, level 6) of the same NDJSON batches the landing stored,
+             the corpus looped (n messages)
+  wire once  the same for ONE pass of the corpus (each message once, no loop) into a fresh ferry:
+             Ferry's own bytes on the wire when nothing repeats
+  flash      /proc/PID/io write_bytes of ferry per stored record (WAL, checkpoints, deletes after
+             delivery included) against the record's own size (its NDJSON line), at full speed;
+             flash wear at a gateway's rates is bench_flash.py
 """
 
 from __future__ import annotations
@@ -53,29 +56,14 @@ def landing_ndjson(landing) -> tuple[int, int, int, int]:
     return records, raw, zst, gz
 
 
-def single_pass(landing, lines: int) -> tuple[int, int, int]:
-    """(NDJSON, zstd -3, gzip -6) bytes of the first `lines` records the landing stored: one pass
-    of the corpus, so the looped repetition does not flatter either compressor."""
-    data = b""
-    for path in landing.files():
-        data += subprocess.run([bl.harness.ZSTD_BIN, "-dc", "--", str(path)], check=True,
-                               capture_output=True).stdout
-        if data.count(b"\n") >= lines:
-            break
-    data = b"".join(ln + b"\n" for ln in data.split(b"\n")[:lines])
-    zst = subprocess.run([bl.harness.ZSTD_BIN, "-3", "-c", "-q", "--no-check"], input=data,
-                         check=True, capture_output=True).stdout
-    return len(data), len(zst), len(gzip.compress(data, compresslevel=6))
-
-
 def replay_run(session, broker, landing, name: str, count: int, rate: float,
-               publishers: int, overrides: dict | None = None) -> dict:
+               publishers: int, overrides: dict | None = None, loop: bool = True) -> dict:
     ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",), routes=ROUTES,
                            overrides=overrides)
     ps = bl.proc_stat(ferry)
     wr0 = ps.write_bytes()
     pub = bl.start_pub(session, bl.pub_argv(broker, count, publishers, 1, replay=corpus(session),
-                                            rate=rate, loop=True))
+                                            rate=rate, loop=loop))
     bl.time_counter(bl.metric_reader(ferry, "ferry_records_received_total"), count,
                     lambda: not pub.running(), timeout=1800)
     pub.wait(600, check=False)
@@ -94,20 +82,18 @@ def replay_run(session, broker, landing, name: str, count: int, rate: float,
     return out
 
 
-def run(session, n: int, publishers: int, runs: int, slow_seconds: float = 20,
-        slow_rate: float = 50) -> list[bl.Row]:
+def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
     rows = {
         "wire": bl.Row("wire bytes per record, zstd -3 bodies (ceiling: gzip -6 of same NDJSON)",
                        "B", note="ratio < 1 means zstd bodies are smaller than gzip"),
-        "wire_once": bl.Row("wire bytes per record, one pass of the corpus: zstd -3 "
-                            "(ceiling: gzip -6)", "B",
-                            note="the corpus compressed once, no looped repetition"),
+        "wire_once": bl.Row("wire bytes per record, one pass of the corpus: Ferry's request "
+                            "bodies (ceiling: gzip -6 of the same NDJSON)", "B",
+                            note="each corpus message once, no looped repetition"),
         "wire_raw": bl.Row("wire bytes per record (ceiling: NDJSON line)", "B"),
         "flash": bl.Row("disk bytes written per record, full speed (ceiling: NDJSON line)", "B",
                         target=("<=", 1.0), target_on="ratio"),
-        "flash_slow": bl.Row(f"disk bytes written per record at {slow_rate:g} msg/s "
-                             "(ceiling: NDJSON line)", "B", target=("<=", 1.0), target_on="ratio"),
     }
+    once = len(corpus(session).read_text().splitlines())
     for r in range(runs):
         bl.log(f"wire run {r + 1}/{runs}: replaying the device corpus, {n:,} messages")
         broker = bl.BenchBroker(session, name=f"broker-w{r}")
@@ -119,23 +105,18 @@ def run(session, n: int, publishers: int, runs: int, slow_seconds: float = 20,
         rows["wire"].ceilings.append(gz / max(records, 1))
         rows["wire_raw"].values.append(fast["bytes_sent"] / max(fast["delivered"], 1))
         rows["wire_raw"].ceilings.append(line)
-        once = len(corpus(session).read_text().splitlines())
-        o_raw, o_zst, o_gz = single_pass(landing, once)
-        rows["wire_once"].values.append(o_zst / once)
-        rows["wire_once"].ceilings.append(o_gz / once)
         rows["flash"].values.append(fast["written"] / max(fast["stored"], 1))
         rows["flash"].ceilings.append(line)
         bl.log(f"  {records} records at the landing, line {line:.0f} B, sent "
                f"{fast['bytes_sent'] / max(fast['delivered'], 1):.1f} B/rec, gzip "
                f"{gz / max(records, 1):.1f} B/rec, written {fast['written'] / max(fast['stored'], 1):.1f} B/rec")
         landing.stop()
-        slow_landing = session.landing(name=f"landing-w{r}-slow")
-        slow = replay_run(session, broker, slow_landing, f"ferry-w{r}-slow",
-                          int(slow_rate * slow_seconds), slow_rate, 1)
-        s_records, s_raw, _, _ = landing_ndjson(slow_landing)
-        rows["flash_slow"].values.append(slow["written"] / max(slow["stored"], 1))
-        rows["flash_slow"].ceilings.append(s_raw / max(s_records, 1))
-        bl.log(f"  slow: written {slow['written'] / max(slow['stored'], 1):.0f} B/rec")
-        slow_landing.stop()
+        once_landing = session.landing(name=f"landing-w{r}-once")
+        one = replay_run(session, broker, once_landing, f"ferry-w{r}-once", once, 0, 1, loop=False)
+        o_records, _, _, o_gz = landing_ndjson(once_landing)
+        rows["wire_once"].values.append(one["bytes_sent"] / max(one["delivered"], 1))
+        rows["wire_once"].ceilings.append(o_gz / max(o_records, 1))
+        bl.log(f"  one pass: {o_records} records, sent {one['bytes_sent']:.0f} B, gzip {o_gz} B")
+        once_landing.stop()
         broker.stop()
     return list(rows.values())

@@ -5,15 +5,22 @@
 // at --level, in a tight loop with no HTTP and no bookkeeping. The figure is records per second.
 //
 // It also times the two cheaper paths, so the drain figure can be put against each:
-//   read       SELECT of the blobs only (what sending stored blocks unchanged costs)
+//   read       SELECT of the blobs only
 //   decompress read + decompress + line split (no recompression)
+// and Ferry's own path, the drain benchmark's ceiling:
+//   send       read the stored blocks in sequence order, form batches on block boundaries (at
+//              most --max-records records and --max-bytes uncompressed bytes, a first block
+//              larger than that alone), concatenate their frames unchanged and POST each batch
+//              over loopback HTTP (keep-alive, TCP_NODELAY) to a receiver in this process that
+//              only counts the bytes and answers 200: no validation, no storage, no fsync.
 //
 // usage: drain-ceiling --db FILE [--level 3] [--max-records 10000] [--max-bytes 4194304]
 //                      [--passes 3]
 // Prints one line per pass and, last, a summary line of key=value pairs (medians over passes):
 //   records=N raw_bytes=B stored_bytes=S batches=K out_bytes=O read_rps=.. decompress_rps=..
-//   full_rps=..
+//   full_rps=.. send_rps=.. send_batches=..
 // A benchmark, not part of storage: it links sqlite3 and zstd directly.
+#include <httplib.h>
 #include <sqlite3.h>
 #include <zstd.h>
 
@@ -23,8 +30,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -39,7 +48,7 @@ struct Options {
   int passes = 3;
 };
 
-enum class Mode { kRead, kDecompress, kFull };
+enum class Mode { kRead, kDecompress, kFull, kSend };
 
 struct PassResult {
   uint64_t records = 0;
@@ -107,6 +116,85 @@ class Former {
   std::string out_;
   uint64_t lines_ = 0;
 };
+
+// The receiver that only counts, and a client that sends batches of stored frames to it.
+class CountingLink {
+ public:
+  CountingLink() {
+    server_.set_tcp_nodelay(true);
+    server_.Post("/v1/batches", [this](const httplib::Request& req, httplib::Response& res) {
+      received_ += req.body.size();
+      res.set_content("{}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    client_->set_tcp_nodelay(true);
+    client_->set_keep_alive(true);
+  }
+  ~CountingLink() {
+    client_.reset();
+    server_.stop();
+    thread_.join();
+  }
+  void Send(const std::string& body, uint64_t records) {
+    httplib::Headers headers{{"Content-Encoding", "zstd"},
+                             {"Ferry-Records", std::to_string(records)}};
+    auto res = client_->Post("/v1/batches", headers, body, "application/x-ndjson");
+    if (!res || res->status != 200) {
+      std::fprintf(stderr, "drain-ceiling: send failed\n");
+      std::exit(1);
+    }
+  }
+  uint64_t received() const { return received_; }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+  uint64_t received_ = 0;
+};
+
+// Ferry's drain path: stored frames, batched on block boundaries, sent unchanged.
+PassResult SendPass(sqlite3* db, const Options& o, CountingLink& link) {
+  PassResult r;
+  auto start = Clock::now();
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT first_seq, last_seq, raw_bytes, data FROM blocks ORDER BY "
+                         "first_seq",
+                         -1, &stmt, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "drain-ceiling: %s\n", sqlite3_errmsg(db));
+    std::exit(1);
+  }
+  std::string body;
+  uint64_t records = 0, raw = 0;
+  auto flush = [&] {
+    if (records == 0) return;
+    link.Send(body, records);
+    r.out_bytes += body.size();
+    ++r.batches;
+    body.clear();
+    records = raw = 0;
+  };
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    auto n =
+        static_cast<uint64_t>(sqlite3_column_int64(stmt, 1) - sqlite3_column_int64(stmt, 0) + 1);
+    auto block_raw = static_cast<uint64_t>(sqlite3_column_int64(stmt, 2));
+    if (records > 0 && (records + n > o.max_records || raw + block_raw > o.max_bytes)) flush();
+    body.append(static_cast<const char*>(sqlite3_column_blob(stmt, 3)),
+                static_cast<size_t>(sqlite3_column_bytes(stmt, 3)));
+    records += n, raw += block_raw;
+    r.records += n, r.raw_bytes += block_raw;
+    r.stored_bytes += static_cast<uint64_t>(sqlite3_column_bytes(stmt, 3));
+  }
+  flush();
+  sqlite3_finalize(stmt);
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return r;
+}
 
 PassResult RunPass(sqlite3* db, const Options& o, Mode mode) {
   PassResult r;
@@ -179,28 +267,33 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "drain-ceiling: cannot open %s: %s\n", o.db.c_str(), sqlite3_errmsg(db));
     return 1;
   }
-  std::vector<double> read_rps, decompress_rps, full_rps;
-  PassResult last;
+  std::vector<double> read_rps, decompress_rps, full_rps, send_rps;
+  PassResult last, sent;
+  CountingLink link;
   for (int pass = 0; pass < o.passes; ++pass) {
     PassResult rd = RunPass(db, o, Mode::kRead);
     PassResult dc = RunPass(db, o, Mode::kDecompress);
     PassResult fu = RunPass(db, o, Mode::kFull);
+    sent = SendPass(db, o, link);
     read_rps.push_back(rd.records / rd.seconds);
     decompress_rps.push_back(dc.records / dc.seconds);
     full_rps.push_back(fu.records / fu.seconds);
-    std::printf("pass %d: read %.3f s, decompress %.3f s, full %.3f s (%llu records)\n", pass + 1,
-                rd.seconds, dc.seconds, fu.seconds, static_cast<unsigned long long>(fu.records));
+    send_rps.push_back(sent.records / sent.seconds);
+    std::printf(
+        "pass %d: read %.3f s, decompress %.3f s, full %.3f s, send %.3f s (%llu records)\n",
+        pass + 1, rd.seconds, dc.seconds, fu.seconds, sent.seconds,
+        static_cast<unsigned long long>(fu.records));
     last = fu;
   }
   sqlite3_close(db);
   std::printf(
       "records=%llu raw_bytes=%llu stored_bytes=%llu batches=%llu out_bytes=%llu read_rps=%.0f "
-      "decompress_rps=%.0f full_rps=%.0f\n",
+      "decompress_rps=%.0f full_rps=%.0f send_rps=%.0f send_batches=%llu\n",
       static_cast<unsigned long long>(last.records),
       static_cast<unsigned long long>(last.raw_bytes),
       static_cast<unsigned long long>(last.stored_bytes),
       static_cast<unsigned long long>(last.batches),
       static_cast<unsigned long long>(last.out_bytes), Median(read_rps), Median(decompress_rps),
-      Median(full_rps));
+      Median(full_rps), Median(send_rps), static_cast<unsigned long long>(sent.batches));
   return last.records > 0 ? 0 : 1;
 }
