@@ -189,6 +189,10 @@ Status StatusServer::Start() {
   }
   Routes();
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // One request per connection: a kept-alive connection holds one of the two threads until it
+  // times out (5 s), so a browser tab polling the status page would keep /metrics scrapes and
+  // `ferry status` waiting.
+  server_->set_keep_alive_max_count(1);
   if (port == 0) {
     port_ = server_->bind_to_any_port(host);
   } else {
