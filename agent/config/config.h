@@ -26,6 +26,28 @@ struct TimeRule {
   int64_t max_ahead_ms = 24 * 3600 * 1000;  // later than receipt + this: not believed
 };
 
+// One message, many records (config/README.md, "Explode").
+struct ExplodeRule {
+  std::string path;                          // payload path of the array; "": no explode
+  std::map<std::string, std::string> carry;  // element field -> enclosing payload path
+};
+
+// Name/value pairs to fields (config/README.md, "Pairs").
+struct PairsRule {
+  std::string path;                 // data path of the array of pairs; "": none
+  std::string name = "name";        // paths in an element holding the name, comma-separated
+  std::string value = "value";      // paths in an element holding the value, comma-separated
+  std::string type;                 // path in an element holding a type name ("Float32")
+  std::string value_type = "auto";  // auto | text | int | float | bool | string
+};
+
+// Binary payloads: a base64 or hex string and fixed-layout fields (config/README.md, "Binary").
+struct BytesRule {
+  std::string path;                           // payload path of the string; "": none
+  std::string encoding = "base64";            // base64 | hex
+  std::map<std::string, std::string> fields;  // name -> "<type> <offset> [<scale>]"
+};
+
 // One normalization rule (config/README.md is the reference). Routes are tried in order; the
 // first whose topic template (and payload_shape) matches a message applies. With no route
 // matching, the default rule applies (payload "auto", no device, receive time).
@@ -53,6 +75,16 @@ struct Route {
   uint64_t max_payload = 0;                        // bytes, 0: no limit of the route's own
   int max_depth = 0;                               // 0: 128
   uint32_t max_fields = 0;                         // 0: no limit
+  std::string device;       // device id template: "{.model}-{.id}", "{domain}.{object_id}"
+  std::string decode_json;  // payload paths of strings holding JSON, comma-separated
+  ExplodeRule explode;
+  PairsRule pairs;
+  std::map<std::string, std::string> match;          // payload path -> accepted values "a, b"
+  std::map<std::string, std::string> match_pattern;  // payload path -> RE2 pattern
+  std::map<std::string, std::string> extract;        // payload path -> RE2 pattern, named groups
+  bool scale_first = false;                          // scale and offset before rename and cast
+  std::string utc_times;  // data paths of times rewritten as UTC RFC 3339, comma-separated
+  BytesRule bytes;
 };
 
 // TLS settings of one connection (the broker, the landing zone).

@@ -4,10 +4,16 @@
 #include <vector>
 
 #include "agent/config/config_schema.h"
+#include "agent/normalize/binary_fields.h"
 #include "agent/normalize/event_time.h"
+#include "agent/normalize/explode.h"
+#include "agent/normalize/extract.h"
 #include "agent/normalize/field_ops.h"
+#include "agent/normalize/pairs.h"
+#include "agent/normalize/route_match.h"
 #include "agent/normalize/topic_template.h"
 #include "agent/normalize/validate.h"
+#include "agent/normalize/value_template.h"
 #include "platform/timezone.h"
 
 namespace ferry::agent::schema {
@@ -118,6 +124,48 @@ std::string CheckRename(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec:
 std::string CheckCast(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::cast>(v); }
 std::string CheckScale(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::scale>(v); }
 std::string CheckOffset(const Value& v) { return CheckFieldOpsMap<&FieldOpsSpec::offset>(v); }
+
+std::string CheckTemplateList(const Value& v) {
+  for (const FieldPath& item : ParsePathList(v.text)) {
+    if (std::string e = CheckValueTemplate(item.text()); !e.empty()) return e;
+  }
+  return "";
+}
+
+std::string CheckRouteLabels(const Value& v) {
+  if (std::string e = CheckLabelNames(v); !e.empty()) return e;
+  for (const auto& [name, value] : v.map) {
+    if (std::string e = CheckValueTemplate(value); !e.empty()) return "\"" + name + "\": " + e;
+  }
+  return "";
+}
+
+std::string CheckCarry(const Value& v) {
+  ExplodeSpec spec;
+  spec.path = "x";  // the path is checked by its own key
+  spec.carry = v.map;
+  return CheckExplode(spec);
+}
+
+std::string CheckPairsValueType(const Value& v) {
+  PairsSpec spec;
+  spec.path = "x";
+  spec.value_type = v.text;
+  std::string e = CheckPairs(spec);
+  return e.empty() ? "" : e.substr(e.find(": ") + 2);
+}
+
+std::string CheckMatch(const Value& v) { return CheckMatchValues(v.map); }
+std::string CheckMatchPattern(const Value& v) { return CheckMatchPatterns(v.map); }
+std::string CheckExtractMap(const Value& v) { return CheckExtract(v.map); }
+
+std::string CheckBytesFields(const Value& v) {
+  BytesSpec spec;
+  spec.path = "x";  // the path is checked by its own key
+  spec.fields = v.map;
+  std::string e = CheckBytes(spec);
+  return e.starts_with("fields ") ? e.substr(7) : e;
+}
 
 std::string CheckRequire(const Value& v) {
   ValidationSpec spec;
@@ -353,7 +401,7 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
         .Default("").Range(0, 8).Bind(FERRY_FIELD(flatten)),
     key("/labels", T::kStringMap, "Labels added to the records of this route; may use "
         "{captures}")
-        .Default(json::object()).Check(CheckLabelNames).Bind(FERRY_FIELD(labels)),
+        .Default(json::object()).Check(CheckRouteLabels).Bind(FERRY_FIELD(labels)),
     key("/require", T::kStringMap, "Fields that must be present: {\"temperature\": "
         "\"number -40..125\"}; else dead-lettered")
         .Default(json::object()).Check(CheckRequire).Bind(FERRY_FIELD(require)),
@@ -364,12 +412,70 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
     key("/max_fields", T::kInt, "Payloads with more fields (at all depths) are dead-lettered; "
         "0: no limit")
         .Default(0).Range(0, 1'000'000).Bind(FERRY_FIELD(max_fields)),
+    key("/device", T::kString, "Template of the device id over topic captures and payload "
+        "paths, comma-separated; the first without a missing part wins: \"{.model}-{.channel}-"
+        "{.id}, {.model}-{.id}\"")
+        .Default("").Check(CheckTemplateList).Bind(FERRY_FIELD(device)),
+    key("/decode_json", T::kString, "Payload paths of strings holding JSON, decoded in place, "
+        "comma-separated")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(decode_json)),
+    key("/explode/path", T::kString, "Payload path of an array: one record per element")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(explode.path)),
+    key("/explode/carry", T::kStringMap, "Enclosing payload values copied into each element: "
+        "{\"gateway\": \"gw_id\"}")
+        .Default(json::object()).Check(CheckCarry).Bind(FERRY_FIELD(explode.carry)),
+    key("/pairs/path", T::kString, "Data path of an array of name/value pairs that become "
+        "fields")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(pairs.path)),
+    key("/pairs/name", T::kString, "Paths in a pair holding its name, comma-separated")
+        .Default("name").Min(1).Check(CheckPathList).Bind(FERRY_FIELD(pairs.name)),
+    key("/pairs/value", T::kString, "Paths in a pair holding its value, comma-separated")
+        .Default("value").Min(1).Check(CheckPathList).Bind(FERRY_FIELD(pairs.value)),
+    key("/pairs/type", T::kString, "Path in a pair holding a type name (\"Float32\", "
+        "\"Int64\", \"Bool\"); empty: none")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(pairs.type)),
+    key("/pairs/value_type", T::kString, "Type of the values without a known type name")
+        .Default("auto").Check(CheckPairsValueType).AllowedDoc("`auto`, `text`, `int`, `float`, "
+        "`bool`, `string`").Bind(FERRY_FIELD(pairs.value_type)),
+    key("/match", T::kStringMap, "Apply only when these payload values are one of the listed: "
+        "{\"model\": \"Acurite-Tower, Acurite-986\"}")
+        .Default(json::object()).Check(CheckMatch).Bind(FERRY_FIELD(match)),
+    key("/match_pattern", T::kStringMap, "Apply only when these payload values match an RE2 "
+        "pattern: {\"model\": \"^Fineoffset-\"}")
+        .Default(json::object()).Check(CheckMatchPattern).Bind(FERRY_FIELD(match_pattern)),
+    key("/extract", T::kStringMap, "RE2 patterns whose named groups become fields: "
+        "{\"value\": \"T=(?P<temp_c>[0-9.]+)\"}")
+        .Default(json::object()).Check(CheckExtractMap).Bind(FERRY_FIELD(extract)),
+    key("/scale_first", T::kBool, "Apply scale and offset before rename and cast, so that a "
+        "unit conversion can merge differently named fields")
+        .Default(false).Bind(FERRY_FIELD(scale_first)),
+    key("/utc_times", T::kString, "Data paths of times rewritten as UTC RFC 3339 strings, read "
+        "by time.format and time.timezone, comma-separated")
+        .Default("").Check(CheckPathList).Bind(FERRY_FIELD(utc_times)),
+    key("/bytes/path", T::kString, "Payload path of a base64 or hex string holding a binary "
+        "frame")
+        .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(bytes.path)),
+    key("/bytes/encoding", T::kEnum, "How the frame is written in the string")
+        .Default("base64").OneOf({"base64", "hex"}).Bind(FERRY_FIELD(bytes.encoding)),
+    key("/bytes/fields", T::kStringMap, "Fields read from the frame: {\"temp_c\": \"s16be 2 "
+        "1/10\"}: type (u8, s16le, u32be, ...), byte offset, optional scale")
+        .Default(json::object()).Check(CheckBytesFields).Bind(FERRY_FIELD(bytes.fields)),
   };
   return *keys;
 }
 // clang-format on
 
 void FinishConfig(Config* config, Errors* errors) {
+  for (size_t i = 0; i < config->routes.size(); ++i) {
+    const Route& r = config->routes[i];
+    std::string at = "/routes/" + std::to_string(i);
+    if (r.explode.path.empty() && !r.explode.carry.empty()) {
+      errors->push_back(at + "/explode/carry: needs " + at + "/explode/path");
+    }
+    if (r.bytes.path.empty() && !r.bytes.fields.empty()) {
+      errors->push_back(at + "/bytes/fields: needs " + at + "/bytes/path");
+    }
+  }
   if (config->mqtt.client_id.empty() && !config->gateway.id.empty()) {
     config->mqtt.client_id = "ferry-" + config->gateway.id;
   }

@@ -73,10 +73,15 @@ uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
                " bytes, mqtt.max_payload is " + std::to_string(config_.mqtt.max_payload);
     } else {
       record_ = Normalized();
-      outcome = normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &record_, &reason);
+      outcome =
+          normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &record_, &reason, &more_);
     }
     if (outcome == Outcome::kRecord) {
       AppendBody(m);
+      for (Normalized& more : more_) {  // an explode route's further records
+        record_ = std::move(more);
+        AppendBody(m);
+      }
     } else if (outcome == Outcome::kIgnored) {
       ++ignored;
     } else {

@@ -49,6 +49,7 @@ class Intake {
   void AppendBody(const ReceivedMessage& m);
 
   Normalized record_;                            // the message being normalized
+  std::vector<Normalized> more_;                 // its records beyond the first (explode)
   std::string bodies_;                           // the records' lines but for id and seq
   std::vector<size_t> body_ends_;                // where each record's body ends in bodies_
   std::vector<const ReceivedMessage*> sources_;  // the message of each record

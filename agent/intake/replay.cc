@@ -31,9 +31,12 @@ class ReplayGroup {
     }
     Normalized n;
     std::string reason;
-    Outcome outcome = normalizer_.Normalize({d.topic, d.payload, d.received_ms}, &n, &reason);
+    std::vector<Normalized> more;
+    Outcome outcome =
+        normalizer_.Normalize({d.topic, d.payload, d.received_ms}, &n, &reason, &more);
     if (outcome == Outcome::kRecord) {
       records_.push_back({std::move(n), d.topic, d.received_ms});
+      for (Normalized& m : more) records_.push_back({std::move(m), d.topic, d.received_ms});
     } else if (outcome == Outcome::kIgnored) {
       ++result->ignored;
     } else {

@@ -235,7 +235,8 @@ std::string CheckFieldOps(const FieldOpsSpec& spec) {
   return e;
 }
 
-FieldOps::FieldOps(const FieldOpsSpec& spec) : flatten_(spec.flatten) {
+FieldOps::FieldOps(const FieldOpsSpec& spec)
+    : flatten_(spec.flatten), scale_first_(spec.scale_first) {
   for (const auto& [path, values] : spec.null_values) {
     Sentinels s;
     for (const FieldPath& item : ParsePathList(values)) {
@@ -299,10 +300,13 @@ void FieldOps::ApplyRename(json* data) const {
   }
 }
 
-void FieldOps::ApplyCastAndScale(json* data) const {
+void FieldOps::ApplyCast(json* data) const {
   for (const auto& [path, type] : cast_) {
     if (json* v = path.Find(*data); v != nullptr) *v = CastValue(*v, type);
   }
+}
+
+void FieldOps::ApplyScale(json* data) const {
   for (const Linear& l : linear_) {
     json* v = l.path.Find(*data);
     // "1/60" multiplies by 1 and divides by 60: 50 Watt-minutes are 50/60 Wh, rounded once.
@@ -317,8 +321,10 @@ void FieldOps::Apply(json* data) const {
   ApplyNulls(data);
   if (!keep_.empty()) ApplyKeep(data);
   for (const FieldPath& path : drop_) path.Erase(*data);
+  if (scale_first_) ApplyScale(data);
   ApplyRename(data);
-  ApplyCastAndScale(data);
+  ApplyCast(data);
+  if (!scale_first_) ApplyScale(data);
   if (!flatten_.empty()) Flatten(data, flatten_);
 }
 

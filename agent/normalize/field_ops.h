@@ -4,7 +4,9 @@
 //   3. drop         the listed paths are removed
 //   4. rename       values move to new paths ("ENERGY.Total": "energy_total")
 //   5. cast         values become int, float, bool or string
-//   6. scale/offset numbers become number * scale + offset (units: Watt-minutes to Wh)
+//   6. scale/offset numbers become number * scale + offset (units: Watt-minutes to Wh);
+//                   with scale_first, before rename and cast (paths then name the fields
+//                   as they came), so that a conversion can merge differently named fields
 //   7. flatten      nested objects become top-level keys joined by a separator
 // Each step's paths name the data as the previous steps left it. Compiled once per route;
 // Apply is const and safe to call concurrently. Never throws except std::bad_alloc.
@@ -54,6 +56,7 @@ struct FieldOpsSpec {
   std::map<std::string, std::string> scale;        // path -> factor
   std::map<std::string, std::string> offset;       // path -> addend
   std::string flatten;                             // separator; "" keeps the nesting
+  bool scale_first = false;  // scale/offset before rename and cast (steps 4-6 become 6, 4, 5)
 };
 
 // "" when the spec compiles, else what is wrong, naming the entry but not the key
@@ -86,7 +89,8 @@ class FieldOps {
   void ApplyNulls(nlohmann::json* data) const;
   void ApplyKeep(nlohmann::json* data) const;
   void ApplyRename(nlohmann::json* data) const;
-  void ApplyCastAndScale(nlohmann::json* data) const;
+  void ApplyCast(nlohmann::json* data) const;
+  void ApplyScale(nlohmann::json* data) const;
 
   bool empty_ = true;
   std::vector<std::pair<FieldPath, Sentinels>> nulls_;
@@ -97,6 +101,7 @@ class FieldOps {
   std::vector<std::pair<FieldPath, CastType>> cast_;
   std::vector<Linear> linear_;
   std::string flatten_;
+  bool scale_first_ = false;
 };
 
 // Replaces nested objects by their members, the keys joined with `separator`:

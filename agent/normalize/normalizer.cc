@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "platform/log.h"
+
 namespace ferry::agent {
 namespace {
 
@@ -27,6 +29,12 @@ bool DeviceFromValue(const json* v, std::string* device) {
 
 void FindDevice(const RouteRule& rule, const json& payload,
                 const std::vector<std::string_view>& captures, std::string* device) {
+  for (const ValueTemplate& t : rule.device_templates) {
+    if (std::optional<std::string> id = t.Render(captures, payload)) {
+      *device = std::move(*id);
+      return;
+    }
+  }
   for (const FieldPath& path : rule.device_fields) {
     if (DeviceFromValue(path.Find(payload), device)) return;
   }
@@ -77,13 +85,29 @@ bool SelectData(const RouteRule& rule, std::string_view value_field, json* data,
 }
 
 void FillLabels(const RouteRule& rule, const std::vector<std::string_view>& captures,
-                std::map<std::string, std::string>* labels) {
+                const json& payload, std::map<std::string, std::string>* labels) {
   if (!rule.labels_use_captures) {
     *labels = rule.static_labels;
     return;
   }
   labels->clear();
-  for (const auto& [name, text] : rule.labels) labels->emplace(name, text.Render(captures));
+  for (const auto& [name, text] : rule.labels) {
+    if (std::optional<std::string> value = text.Render(captures, payload)) {
+      labels->emplace(name, std::move(*value));
+    }
+  }
+}
+
+// utc_times: times in the data as UTC RFC 3339 strings; what does not parse, and times before
+// 2000 (a clock never set), stay as they are.
+void TimesToUtc(const RouteRule& rule, int64_t received_ms, json* data) {
+  for (const FieldPath& path : rule.utc_times) {
+    json* v = path.Find(*data);
+    if (v == nullptr || v->is_null()) continue;
+    TimeStatus why = TimeStatus::kUnparsable;
+    std::optional<int64_t> ms = ParseEventTimeMs(*v, rule.time, received_ms, &why);
+    if (ms && *ms >= kMinEventTimeMs) *v = platform::FormatRfc3339Millis(*ms);
+  }
 }
 
 }  // namespace
@@ -94,50 +118,133 @@ Normalizer::Normalizer(std::vector<Route> routes) : default_rule_(CompileRoute(R
 }
 
 const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_view>* captures,
-                                    int* index) const {
+                                    int* index, json* decoded, bool* is_decoded,
+                                    std::vector<std::string>* why_not) const {
   size_t levels = TopicTemplate::CountLevels(msg.topic);
+  *is_decoded = false;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const RouteRule& rule = routes_[i];
-    if (rule.topic.Match(msg.topic, levels, captures) && ShapeMatches(rule.shape, msg.payload)) {
+    std::string why;
+    if (!rule.topic.Match(msg.topic, levels, captures)) {
+      why = "topic does not match";
+    } else if (!ShapeMatches(rule.shape, msg.payload)) {
+      why = "payload_shape does not match";
+    } else if (!rule.match.empty()) {
+      std::string reason;
+      Outcome o = Decode(rule, msg, rule.value_field.Render(*captures), decoded, &reason);
+      if (o == Outcome::kRecord && rule.match.Matches(*decoded, &why)) *is_decoded = true;
+      if (o == Outcome::kIgnored) why = "match: the payload is empty and empty_payload is ignore";
+      if (o == Outcome::kDeadLetter) why = "match: the payload does not decode: " + reason;
+    }
+    if (why.empty()) {
       *index = static_cast<int>(i);
       return rule;
+    }
+    if (why_not != nullptr) {
+      why_not->push_back("route " + std::to_string(i) + " (topic \"" + rule.topic.text() +
+                         "\"): " + why);
     }
   }
   captures->clear();
   *index = -1;
+  *is_decoded = false;
   return default_rule_;
 }
 
-Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* reason) const {
+std::vector<std::string> Normalizer::Explain(const Message& msg) const {
+  std::vector<std::string> why_not;
   std::vector<std::string_view> captures;
-  const RouteRule& rule = Select(msg, &captures, &out->route);
-  if (rule.ignore) return Outcome::kIgnored;
+  json decoded;
+  bool is_decoded = false;
+  int index = -1;
+  Select(msg, &captures, &index, &decoded, &is_decoded, &why_not);
+  return why_not;
+}
+
+Outcome Normalizer::Decode(const RouteRule& rule, const Message& msg, std::string_view value_field,
+                           json* data, std::string* reason) {
   if (!rule.validator.CheckSize(msg.payload.size(), reason)) return Outcome::kDeadLetter;
   if (msg.payload.empty() && rule.empty == EmptyPayload::kIgnore) return Outcome::kIgnored;
-
-  std::string value_field = rule.value_field.Render(captures);
   bool wrapped = false;
   if (msg.payload.empty() && rule.empty == EmptyPayload::kNull) {
-    out->data = json::object();
-    out->data[value_field] = nullptr;
+    *data = json::object();
+    (*data)[std::string(value_field)] = nullptr;
   } else if (!DecodePayload(msg.payload, {rule.payload, value_field, rule.validator.max_depth()},
-                            &out->data, &wrapped, reason)) {
+                            data, &wrapped, reason)) {
     return Outcome::kDeadLetter;
   }
   if (wrapped && rule.value_type) {
-    json& v = out->data[value_field];
+    json& v = (*data)[std::string(value_field)];
     v = CastValue(v, *rule.value_type);
   }
-  if (!rule.validator.CheckFields(out->data, reason)) return Outcome::kDeadLetter;
-
-  FindDevice(rule, out->data, captures, &out->device);
-  FindEventTime(rule, out->data, msg.received_ms, out);
-  if (!rule.data_field.empty() && !SelectData(rule, value_field, &out->data, reason)) {
+  if (!rule.decode_json.empty() &&
+      !DecodeJsonAt(rule.decode_json, rule.validator.max_depth(), data, reason)) {
     return Outcome::kDeadLetter;
   }
-  rule.ops.Apply(&out->data);
-  FillLabels(rule, captures, &out->labels);
+  if (!rule.extract.empty() && !rule.extract.Apply(data, reason)) return Outcome::kDeadLetter;
+  if (rule.bytes.enabled() && !rule.bytes.Apply(data, reason)) return Outcome::kDeadLetter;
   return Outcome::kRecord;
+}
+
+bool Normalizer::Finish(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                        std::string_view value_field, int64_t received_ms, Normalized* out,
+                        std::string* reason) {
+  FindDevice(rule, out->data, captures, &out->device);
+  FindEventTime(rule, out->data, received_ms, out);
+  FillLabels(rule, captures, out->data, &out->labels);
+  if (!rule.data_field.empty() && !SelectData(rule, value_field, &out->data, reason)) {
+    return false;
+  }
+  rule.pairs.Apply(&out->data);
+  rule.ops.Apply(&out->data);
+  if (!rule.utc_times.empty()) TimesToUtc(rule, received_ms, &out->data);
+  return true;
+}
+
+Outcome Normalizer::Explode(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                            std::string_view value_field, int64_t received_ms, Normalized* out,
+                            std::vector<Normalized>* more, std::string* reason) {
+  std::vector<json> elements;
+  if (!rule.explode.Split(&out->data, value_field, &elements, reason)) return Outcome::kDeadLetter;
+  if (elements.empty()) return Outcome::kIgnored;
+  if (more == nullptr && elements.size() > 1) {
+    *reason = "explode: this caller takes one record per message";
+    return Outcome::kDeadLetter;
+  }
+  if (more != nullptr) more->reserve(elements.size() - 1);
+  for (size_t i = 0; i < elements.size(); ++i) {
+    Normalized* target = out;
+    if (i > 0) {
+      target = &more->emplace_back();
+      target->route = out->route;
+    }
+    target->data = std::move(elements[i]);
+    if (!Finish(rule, captures, value_field, received_ms, target, reason)) {
+      *reason += " (element " + std::to_string(i) + ")";
+      return Outcome::kDeadLetter;
+    }
+  }
+  return Outcome::kRecord;
+}
+
+Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* reason,
+                              std::vector<Normalized>* more) const {
+  if (more != nullptr) more->clear();
+  std::vector<std::string_view> captures;
+  bool decoded = false;
+  const RouteRule& rule = Select(msg, &captures, &out->route, &out->data, &decoded, nullptr);
+  if (rule.ignore) return Outcome::kIgnored;
+  std::string value_field = rule.value_field.Render(captures);
+  if (!decoded) {
+    Outcome o = Decode(rule, msg, value_field, &out->data, reason);
+    if (o != Outcome::kRecord) return o;
+  }
+  if (!rule.validator.CheckFields(out->data, reason)) return Outcome::kDeadLetter;
+  if (rule.explode.enabled()) {
+    return Explode(rule, captures, value_field, msg.received_ms, out, more, reason);
+  }
+  return Finish(rule, captures, value_field, msg.received_ms, out, reason) ? Outcome::kRecord
+                                                                           : Outcome::kDeadLetter;
 }
 
 }  // namespace ferry::agent

@@ -44,18 +44,32 @@ class Normalizer {
   // default rule (payload "auto", value field "value", no device, receive time).
   //
   // Steps, each on what the previous left:
+  // A route with match or match_pattern applies only when its conditions hold on the payload
+  // decoded by its own steps 2-4 (RouteMatch); a payload it cannot decode does not match.
   //   1. ignore: kIgnored.             2. max_payload.
   //   3. an empty payload: per empty_payload (dead letter, {value_field: null}, kIgnored).
-  //   4. decode (DecodePayload); a scalar is cast by value_type.
+  //   4. decode (DecodePayload); a scalar is cast by value_type; then decode_json
+  //      (DecodeJsonAt), then extract (Extractor), then bytes (BinaryFields).
   //   5. max_fields and require, on the whole decoded payload.
-  //   6. device: the first device_field path holding a string (or a number, written as
+  //   5b. explode (Exploder::Split): steps 6-10 run once per element, on the element as the
+  //      payload; an empty array gives kIgnored.
+  //   6. device: the first `device` template with no missing part (ValueTemplate);
+  //      else the first device_field path holding a string (or a number, written as
   //      JSON); else the template's {device} capture; else "".
   //   7. ts_ms: the first time.field path whose value parses (ParseEventTimeMs) and passes the
   //      window (CheckEventTimeWindow): ts_from_payload = true; else received_ms, and
   //      ts_status says why (for the first path that was present).
-  //   8. data: the value at data_field (an object, or a scalar put into value_field), else
-  //      the whole decoded payload; then the field operations (FieldOps::Apply).
-  //   9. labels: the route's labels, {captures} filled in.
+  //   8. labels: the route's label templates, each rendered on the payload; a label with a
+  //      missing part is left out.
+  //   9. data: the value at data_field (an object, or a scalar put into value_field), else
+  //      the whole decoded payload; then pairs (Pairs::Apply), then the field operations
+  //      (FieldOps::Apply), then utc_times (each a time read as time.format and
+  //      time.timezone say, rewritten "2026-11-21T10:15:00.000Z"; values that do not parse
+  //      or lie before 2000 stay as they are; no upper bound).
+  // An explode route's records beyond the first go to `*more` (cleared first); with `more`
+  // null, a message that explodes into more than one record is dead-lettered
+  // ("explode: this caller takes one record per message"). A dead letter of one element
+  // dead-letters the whole message, " (element N)" (N from 0) added to the reason.
   // kDeadLetter fills `reason`; its prefixes are stable (metrics labels derive from them):
   //   "empty payload", "payload is only whitespace", "payload is not valid UTF-8 (byte 9)",
   //   "invalid JSON at byte 12: ...", "JSON nested deeper than 128 levels",
@@ -64,14 +78,37 @@ class Normalizer {
   //   missing"). `out` is then unspecified.
   // kIgnored means the route says to skip the message; nothing is filled.
   // Never throws except std::bad_alloc.
-  Outcome Normalize(const Message& msg, Normalized* out, std::string* reason) const;
+  Outcome Normalize(const Message& msg, Normalized* out, std::string* reason,
+                    std::vector<Normalized>* more = nullptr) const;
+
+  // For `ferry normalize`: why each route before the one that applies (all of them, when
+  // none does) was passed over, one line each: "route 0 (topic \"a/#\"): topic does not
+  // match", "... payload_shape does not match", "... match \"model\": \"X\" is not one of
+  // A, B", "... match: the payload does not decode: <reason>".
+  std::vector<std::string> Explain(const Message& msg) const;
 
   size_t route_count() const { return routes_.size(); }
 
  private:
   // The rule for a message and its index (-1: the default rule).
-  const RouteRule& Select(const Message& msg, std::vector<std::string_view>* captures,
-                          int* index) const;
+  // With conditions (match), a route's payload is decoded to test them; `*is_decoded` then
+  // says `*decoded` holds it. `why_not` (if not null) gets a line per route passed over.
+  const RouteRule& Select(const Message& msg, std::vector<std::string_view>* captures, int* index,
+                          nlohmann::json* decoded, bool* is_decoded,
+                          std::vector<std::string>* why_not) const;
+  // Steps 2-4 (size, empty payload, decoding, value_type, decode_json, extract, bytes): kRecord
+  // when
+  // `*data` holds the decoded payload.
+  static Outcome Decode(const RouteRule& rule, const Message& msg, std::string_view value_field,
+                        nlohmann::json* data, std::string* reason);
+  // Steps 6-9 on out->data, the payload of one record.
+  static bool Finish(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                     std::string_view value_field, int64_t received_ms, Normalized* out,
+                     std::string* reason);
+  // Step 5b and steps 6-9 per element.
+  static Outcome Explode(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                         std::string_view value_field, int64_t received_ms, Normalized* out,
+                         std::vector<Normalized>* more, std::string* reason);
 
   std::vector<RouteRule> routes_;
   RouteRule default_rule_;

@@ -116,6 +116,30 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
   return std::nullopt;
 }
 
+bool DecodeJsonAt(const std::vector<FieldPath>& paths, int max_depth, json* payload,
+                  std::string* reason) {
+  for (const FieldPath& path : paths) {
+    json* v = path.Find(*payload);
+    if (v == nullptr || !v->is_string()) continue;
+    std::string_view text = Trim(v->get_ref<const std::string&>());
+    if (text.empty()) continue;
+    if (NestsDeeperThan(text, max_depth)) {
+      *reason = "JSON nested deeper than " + std::to_string(max_depth) + " levels in \"" +
+                path.text() + "\"";
+      return false;
+    }
+    json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) {
+      *reason = CutToReasonLength(
+          "invalid JSON in \"" + path.text() + "\"" +
+          InvalidJsonReason(text).substr(std::string_view("invalid JSON").size()));
+      return false;
+    }
+    *v = std::move(parsed);
+  }
+  return true;
+}
+
 json ParsePlainValue(std::string_view text) {
   std::string_view t = Trim(text);
   for (std::string_view word : kNullWords) {

@@ -5,8 +5,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "agent/normalize/field_path.h"
 
 namespace ferry::agent {
 
@@ -48,6 +51,16 @@ struct DecodeOptions {
 //   "invalid line protocol at byte N: <what>".
 bool DecodePayload(std::string_view payload, const DecodeOptions& options, nlohmann::json* data,
                    bool* wrapped, std::string* reason);
+
+// The route's decode_json: each string at one of `paths` in `*payload` (JSON written into a
+// string, as some bridges nest a device's message) is replaced by the JSON it holds, any
+// JSON value. Paths that are absent or hold no string, and empty strings, are left alone.
+// False, with `*reason` set, for a string that is not JSON:
+//   "invalid JSON in \"<path>\" at byte N: <parser message>",
+//   "JSON nested deeper than N levels in \"<path>\""   N = max_depth.
+// The paths are decoded in order, so a later path may reach into an earlier one's JSON.
+bool DecodeJsonAt(const std::vector<FieldPath>& paths, int max_depth, nlohmann::json* payload,
+                  std::string* reason);
 
 // The text rule for one plain value, surrounding whitespace ignored:
 //   nan NaN NAN -nan -NaN None null  -> null (a missing reading is never 0)

@@ -19,8 +19,8 @@ EmptyPayload ParseEmpty(const std::string& name) {
 void CompileLabels(const Route& route, RouteRule* rule) {
   rule->static_labels = route.labels;
   for (const auto& [name, value] : route.labels) {
-    CaptureText text(value, rule->topic);
-    rule->labels_use_captures = rule->labels_use_captures || text.has_captures();
+    ValueTemplate text(value, rule->topic);
+    rule->labels_use_captures = rule->labels_use_captures || !text.is_static();
     rule->labels.emplace_back(name, std::move(text));
   }
 }
@@ -57,9 +57,19 @@ RouteRule CompileRoute(const Route& route) {
   }
   rule.time.max_ahead_ms = route.time.max_ahead_ms;
   rule.data_field = FieldPath(route.data_field);
-  rule.ops = FieldOps(FieldOpsSpec{route.null_values, route.keep, route.drop, route.rename,
-                                   route.cast, route.scale, route.offset, route.flatten});
+  rule.ops =
+      FieldOps(FieldOpsSpec{route.null_values, route.keep, route.drop, route.rename, route.cast,
+                            route.scale, route.offset, route.flatten, route.scale_first});
   CompileLabels(route, &rule);
+  rule.device_templates = ParseTemplateList(route.device, rule.topic);
+  rule.decode_json = ParsePathList(route.decode_json);
+  rule.explode = Exploder(ExplodeSpec{route.explode.path, route.explode.carry});
+  rule.pairs = Pairs(PairsSpec{route.pairs.path, route.pairs.name, route.pairs.value,
+                               route.pairs.type, route.pairs.value_type});
+  rule.match = RouteMatch(route.match, route.match_pattern);
+  rule.extract = Extractor(route.extract);
+  rule.utc_times = ParsePathList(route.utc_times);
+  rule.bytes = BinaryFields(BytesSpec{route.bytes.path, route.bytes.encoding, route.bytes.fields});
   rule.validator = Validator(
       ValidationSpec{route.require, route.max_payload, route.max_depth, route.max_fields});
   return rule;

@@ -10,12 +10,18 @@
 #include <vector>
 
 #include "agent/config/config.h"
+#include "agent/normalize/binary_fields.h"
 #include "agent/normalize/event_time.h"
+#include "agent/normalize/explode.h"
+#include "agent/normalize/extract.h"
 #include "agent/normalize/field_ops.h"
 #include "agent/normalize/field_path.h"
+#include "agent/normalize/pairs.h"
 #include "agent/normalize/payload.h"
+#include "agent/normalize/route_match.h"
 #include "agent/normalize/topic_template.h"
 #include "agent/normalize/validate.h"
+#include "agent/normalize/value_template.h"
 
 namespace ferry::agent {
 
@@ -36,10 +42,18 @@ struct RouteRule {
   TimeSpec time;
   FieldPath data_field;
   FieldOps ops;
-  std::vector<std::pair<std::string, CaptureText>> labels;
-  bool labels_use_captures = false;
-  std::map<std::string, std::string> static_labels;  // the labels when no capture is used
+  std::vector<std::pair<std::string, ValueTemplate>> labels;
+  bool labels_use_captures = false;  // or payload paths: the labels differ per message
+  std::map<std::string, std::string> static_labels;  // the labels when they do not
   Validator validator;
+  std::vector<ValueTemplate> device_templates;  // `device`: the first complete wins
+  std::vector<FieldPath> decode_json;
+  Exploder explode;
+  Pairs pairs;
+  RouteMatch match;  // match and match_pattern: conditions on the decoded payload
+  Extractor extract;
+  std::vector<FieldPath> utc_times;
+  BinaryFields bytes;
 };
 
 // The config parser validates routes (its checks call the same parsers); should an invalid

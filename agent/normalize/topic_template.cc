@@ -143,39 +143,4 @@ int TopicTemplate::CaptureIndex(std::string_view name) const {
   return -1;
 }
 
-CaptureText::CaptureText(std::string_view text, const TopicTemplate& topic) : text_(text) {
-  std::string literal;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find('{', pos);
-    size_t close = open == std::string_view::npos ? open : text.find('}', open);
-    if (close == std::string_view::npos) {
-      literal.append(text.substr(pos));
-      break;
-    }
-    int index = topic.CaptureIndex(text.substr(open + 1, close - open - 1));
-    literal.append(text.substr(pos, (index < 0 ? close + 1 : open) - pos));
-    pos = close + 1;
-    if (index < 0) continue;
-    if (!literal.empty()) pieces_.push_back({std::move(literal)});
-    literal.clear();
-    pieces_.push_back({{}, index});
-    has_captures_ = true;
-  }
-  if (!literal.empty()) pieces_.push_back({std::move(literal)});
-}
-
-std::string CaptureText::Render(const std::vector<std::string_view>& captures) const {
-  if (!has_captures_) return text_;
-  std::string out;
-  for (const Piece& p : pieces_) {
-    if (p.capture < 0) {
-      out += p.literal;
-    } else if (static_cast<size_t>(p.capture) < captures.size()) {
-      out += captures[p.capture];
-    }
-  }
-  return out;
-}
-
 }  // namespace ferry::agent

@@ -78,26 +78,4 @@ class TopicTemplate {
   bool fixed_levels_ = false;  // a topic with more levels than levels_ cannot match either
 };
 
-// A string with {name} placeholders filled from a match's captures: "relay_{channel}".
-// A {name} that the template does not capture stays as written. Immutable; thread-safe.
-class CaptureText {
- public:
-  CaptureText() = default;
-  CaptureText(std::string_view text, const TopicTemplate& topic);
-
-  bool has_captures() const { return has_captures_; }
-  const std::string& text() const { return text_; }
-  // The text with the placeholders replaced; `captures` as Match returned them.
-  std::string Render(const std::vector<std::string_view>& captures) const;
-
- private:
-  struct Piece {
-    std::string literal;
-    int capture = -1;  // >= 0: a capture's index instead of `literal`
-  };
-  std::string text_;
-  std::vector<Piece> pieces_;
-  bool has_captures_ = false;
-};
-
 }  // namespace ferry::agent

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/normalize/topic_template.h"
+#include "agent/normalize/value_template.h"
 
 namespace ferry::agent {
 namespace {
