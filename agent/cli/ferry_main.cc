@@ -8,9 +8,11 @@
 
 #include "agent/agent.h"
 #include "agent/config/config.h"
+#include "agent/normalize/rules_cli.h"
 #include "agent/status/dead_letters_cli.h"
 #include "agent/status/status_print.h"
 #include "agent/status/status_render.h"
+#include "platform/clock.h"
 #include "platform/signals.h"
 
 namespace {
@@ -28,7 +30,9 @@ constexpr const char* kUsage =
     "       ferry dead-letters list [--url URL] [--after ID] [--limit N]\n"
     "       ferry dead-letters show ID [--url URL]\n"
     "       ferry dead-letters purge [--url URL] (--id ID ... | --all) [--token T]\n"
-    "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n";
+    "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n"
+    "       ferry normalize --config F --topic T (--payload P | --payload-file F | --hex H)\n"
+    "       ferry test-rules --config F [--cases FILE]\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
@@ -221,6 +225,14 @@ int Run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The rule-testing commands parse their own options (agent/normalize/rules_cli.h).
+  if (argc > 1 && (!std::strcmp(argv[1], "normalize") || !std::strcmp(argv[1], "test-rules"))) {
+    std::vector<std::string> args(argv + 2, argv + argc);
+    int64_t now = ferry::platform::SystemClock().WallMillis();
+    return !std::strcmp(argv[1], "normalize")
+               ? ferry::agent::RunNormalizeCommand(args, now, stdout, stderr)
+               : ferry::agent::RunTestRulesCommand(args, now, stdout, stderr);
+  }
   Args a;
   if (!ParseArgs(argc, argv, &a)) {
     fputs(kUsage, stderr);
