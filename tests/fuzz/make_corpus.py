@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the fuzzer's seed corpus: every message of ../shared/data/devices, one file each.
+"""Writes the fuzzer's seed corpus: every message of ../shared/data/devices and of
+tests/fixtures/devices, one file each.
 
 Usage: make_corpus.py DEVICES_DIR OUT_DIR
 
 A seed is one byte choosing the rules (the index of the family's example config, as in
-normalize_fuzz.cc; 8 = the default rule), the topic, '\\n', then the payload bytes.
+normalize_fuzz.cc; 12 = the default rule), the topic, '\\n', then the payload bytes.
 nasty.ndjson lines go to every config; generator lines are left out (too large for seeds).
 """
 import json
@@ -12,7 +13,11 @@ import os
 import sys
 
 FAMILIES = ["zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2",
-            "ttn_v3", "owntracks", "esphome", "telegraf"]
+            "ttn_v3", "owntracks", "esphome", "telegraf",
+            "rtl_433", "neuron", "edgex", "chirpstack_v3"]
+# The families whose messages are kept in this repository (tests/fixtures/devices).
+FIXTURE_FAMILIES = {"rtl_433", "neuron", "edgex", "chirpstack_v3"}
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "devices")
 
 
 def payload_of(msg):
@@ -25,9 +30,11 @@ def main():
     devices, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     count = 0
-    sources = [(f, [FAMILIES.index(f)]) for f in FAMILIES] + [("nasty", list(range(9)))]
+    sources = [(f, [FAMILIES.index(f)]) for f in FAMILIES]
+    sources += [("nasty", list(range(len(FAMILIES) + 1)))]
     for name, selectors in sources:
-        with open(os.path.join(devices, name + ".ndjson"), encoding="utf-8") as f:
+        folder = FIXTURES if name in FIXTURE_FAMILIES else devices
+        with open(os.path.join(folder, name + ".ndjson"), encoding="utf-8") as f:
             for i, line in enumerate(f):
                 msg = json.loads(line)
                 if "generator" in msg or not isinstance(msg.get("topic"), str):

@@ -28,7 +28,8 @@ namespace {
 using ferry::agent::Normalizer;
 
 constexpr const char* kFamilies[] = {"zigbee2mqtt", "tasmota",   "shelly_gen1", "shelly_gen2",
-                                     "ttn_v3",      "owntracks", "esphome",     "telegraf"};
+                                     "ttn_v3",      "owntracks", "esphome",     "telegraf",
+                                     "rtl_433",     "neuron",    "edgex",       "chirpstack_v3"};
 constexpr int64_t kReceivedMs = 1'795'256'100'000;  // 2026-11-21T10:15:00.000Z
 
 std::vector<std::unique_ptr<Normalizer>> LoadNormalizers() {
@@ -78,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view payload =
       newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
   ferry::agent::Normalized out;
+  std::vector<ferry::agent::Normalized> more;  // an explode route's further records
   std::string reason;
-  ferry::agent::Outcome outcome = n.Normalize({topic, payload, kReceivedMs}, &out, &reason);
+  ferry::agent::Outcome outcome = n.Normalize({topic, payload, kReceivedMs}, &out, &reason, &more);
   if (outcome == ferry::agent::Outcome::kDeadLetter && reason.empty()) {
     std::fprintf(stderr, "dead letter without a reason\n");
     std::abort();
@@ -87,6 +89,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (outcome == ferry::agent::Outcome::kRecord) {
     if (!out.data.is_object()) std::abort();
     CheckRecordLine(topic, out);
+    for (const ferry::agent::Normalized& m : more) {
+      if (!m.data.is_object()) std::abort();
+      CheckRecordLine(topic, m);
+    }
   }
   return 0;
 }
