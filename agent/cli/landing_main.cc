@@ -3,6 +3,7 @@
 // used), 1 when it cannot start or serve.
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "agent/landing/http_server.h"
 #include "agent/landing/options.h"
 #include "agent/landing/receiver.h"
+#include "agent/landing/s3_store.h"
+#include "agent/s3/s3_location.h"
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/signals.h"
@@ -32,8 +35,9 @@ void ApplyLogOptions(const landing::Options& o) {
                                                 : platform::LogFormat::kText);
 }
 
-// Serves until SIGTERM or SIGINT (0) or until the server fails (1).
-int Serve(landing::HttpServer& server) {
+// Serves until SIGTERM or SIGINT (0) or until the server fails (1). SIGHUP re-reads the S3
+// credentials (`credentials` may be null: a directory store).
+int Serve(landing::HttpServer& server, s3::CredentialsSource* credentials) {
   platform::Status result;
   std::atomic<bool> done{false};
   std::thread thread([&] {
@@ -41,7 +45,17 @@ int Serve(landing::HttpServer& server) {
     done = true;
   });
   while (!done) {
-    if (platform::WaitForSignal(200) == platform::SignalEvent::kStop) break;
+    platform::SignalEvent event = platform::WaitForSignal(200);
+    if (event == platform::SignalEvent::kStop) break;
+    if (event == platform::SignalEvent::kReload && credentials != nullptr) {
+      platform::Status st = credentials->Load();
+      if (st.ok()) {
+        platform::LogInfo("landing", "S3 credentials reloaded: " + credentials->Get().Describe());
+      } else {
+        platform::LogError(
+            "landing", "S3 credentials not reloaded (the old ones stay in use): " + st.message());
+      }
+    }
   }
   platform::LogInfo("landing", "stopping");
   server.Stop();
@@ -49,6 +63,29 @@ int Serve(landing::HttpServer& server) {
   if (!result.ok()) return Fail(result.ToString());
   platform::LogInfo("landing", "stopped");
   return 0;
+}
+
+// The store the options name: a directory, or a bucket (whose credentials `credentials` gets).
+platform::Result<std::unique_ptr<landing::Store>> OpenStore(
+    const landing::Options& o, std::unique_ptr<s3::CredentialsSource>* credentials) {
+  if (o.store.empty()) {
+    auto dir = landing::BatchStore::Open(o.root);
+    if (!dir.ok()) return dir.status();
+    return std::unique_ptr<landing::Store>(std::move(dir).value());
+  }
+  auto location = s3::ParseS3Url(o.store);
+  if (!location.ok()) return location.status();
+  *credentials = std::make_unique<s3::CredentialsSource>(o.s3_credentials_file);
+  FERRY_RETURN_IF_ERROR((*credentials)->Load());
+  s3::S3ClientOptions client;
+  client.bucket = location->bucket;
+  client.region = o.s3_region;
+  client.endpoint = o.s3_endpoint;
+  client.path_style = o.s3_path_style;
+  auto bucket =
+      landing::S3Store::Open(client, location->prefix, **credentials, platform::SystemClock());
+  if (!bucket.ok()) return bucket.status();
+  return std::unique_ptr<landing::Store>(std::move(bucket).value());
 }
 
 int Run(const landing::Options& o) {
@@ -61,7 +98,8 @@ int Run(const landing::Options& o) {
     if (!token.ok()) return Fail(token.status().ToString());
     ro.token = std::move(token).value();
   }
-  auto store = landing::BatchStore::Open(o.root, platform::SystemClock());
+  std::unique_ptr<s3::CredentialsSource> credentials;
+  auto store = OpenStore(o, &credentials);
   if (!store.ok()) return Fail(store.status().ToString());
   landing::Receiver receiver(**store, ro);
   landing::HttpServer server(receiver, o.max_body, o.tls);
@@ -76,9 +114,9 @@ int Run(const landing::Options& o) {
                     : o.tls.client_ca.empty() ? ", TLS"
                                               : ", TLS with client certificates";
   platform::LogInfo("landing", "listening on " + std::string(scheme) + "://" + host + ":" +
-                                   std::to_string(*port) + ", root " + o.root + tls +
+                                   std::to_string(*port) + ", " + (*store)->Describe() + tls +
                                    (ro.token.empty() ? "" : ", token required"));
-  return Serve(server);
+  return Serve(server, credentials.get());
 }
 
 }  // namespace

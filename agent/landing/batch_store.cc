@@ -51,34 +51,10 @@ Result<std::vector<std::string>> ListDates(const std::string& dir) {
 
 }  // namespace
 
-// Holds a key as "in progress" for its lifetime; waits while another thread holds it.
-class BatchStore::KeyLock {
- public:
-  KeyLock(BatchStore* store, const std::string& key) : store_(store), key_(key) {
-    std::unique_lock<std::mutex> lock(store_->mu_);
-    store_->key_released_.wait(lock, [&] { return store_->keys_in_progress_.count(key_) == 0; });
-    store_->keys_in_progress_.insert(key_);
-  }
-  ~KeyLock() {
-    {
-      std::lock_guard<std::mutex> lock(store_->mu_);
-      store_->keys_in_progress_.erase(key_);
-    }
-    store_->key_released_.notify_all();
-  }
-  KeyLock(const KeyLock&) = delete;
-  KeyLock& operator=(const KeyLock&) = delete;
+BatchStore::BatchStore(std::string root, WriteFn write)
+    : root_(std::move(root)), write_(std::move(write)) {}
 
- private:
-  BatchStore* store_;
-  const std::string& key_;
-};
-
-BatchStore::BatchStore(std::string root, platform::Clock& clock, WriteFn write)
-    : root_(std::move(root)), clock_(clock), write_(std::move(write)) {}
-
-Result<std::unique_ptr<BatchStore>> BatchStore::Open(const std::string& root,
-                                                     platform::Clock& clock, WriteFn write) {
+Result<std::unique_ptr<BatchStore>> BatchStore::Open(const std::string& root, WriteFn write) {
   if (root.empty()) return Status::InvalidArgument("the root directory must not be empty");
   FERRY_RETURN_IF_ERROR(platform::MakeDirs(root));
   std::string probe = root + "/.ferry-landing-probe-" + std::to_string(getpid());
@@ -88,7 +64,7 @@ Result<std::unique_ptr<BatchStore>> BatchStore::Open(const std::string& root,
   if (!write) write = platform::WriteFileAtomic;
   std::string trimmed = root;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-  return std::unique_ptr<BatchStore>(new BatchStore(trimmed, clock, std::move(write)));
+  return std::unique_ptr<BatchStore>(new BatchStore(trimmed, std::move(write)));
 }
 
 std::string BatchStore::FormatDate(int64_t unix_ms) {
@@ -103,8 +79,8 @@ std::string BatchStore::GatewayDir(const std::string& gateway) const {
   return root_ + "/gateway=" + gateway;
 }
 
-std::string BatchStore::PathFor(const BatchKey& key, int64_t unix_ms) const {
-  return GatewayDir(key.gateway) + "/dt=" + FormatDate(unix_ms) + "/" + key.text +
+std::string BatchStore::PathFor(const BatchKey& key, std::string_view date) const {
+  return GatewayDir(key.gateway) + "/dt=" + std::string(date) + "/" + key.text +
          std::string(kSuffix);
 }
 
@@ -160,16 +136,16 @@ Status BatchStore::EnsureDirs(const std::string& gateway, const std::string& dat
   return Status::Ok();
 }
 
-Result<BatchStore::Outcome> BatchStore::Put(const BatchKey& key, std::string_view data,
+Result<BatchStore::Outcome> BatchStore::Put(const BatchKey& key, std::string_view date_view,
+                                            std::string_view data, uint64_t /*records*/,
                                             std::string* stored_path) {
-  KeyLock key_lock(this, key.text);
+  KeyLocks::Hold key_lock(key_locks_, key.text);
   auto stored = IsStored(key);
   if (!stored.ok()) return stored.status();
   if (*stored) return Outcome::kDuplicate;
 
-  int64_t now = clock_.WallMillis();
-  std::string date = FormatDate(now);
-  std::string path = PathFor(key, now);
+  std::string date(date_view);
+  std::string path = PathFor(key, date);
   Status st = EnsureDirs(key.gateway, date);
   if (st.ok()) st = write_(path, data);
   if (st.code() == platform::Code::kNotFound) {

@@ -1,5 +1,6 @@
-// The landing zone on disk:
-//   <root>/gateway=<gateway>/dt=<YYYY-MM-DD of receipt, UTC>/<Idempotency-Key>.ndjson.zst
+// The landing zone on disk (the directory store of ferry-landing --root):
+//   <root>/gateway=<gateway>/dt=<YYYY-MM-DD>/<Idempotency-Key>.ndjson.zst
+// where the date is the caller's: the UTC date of the batch's first record's received_at.
 // Each file is written whole or not at all (temporary file, fsync, rename, directory fsync), and
 // a key is stored at most once: before writing, every dt= directory of the gateway is checked,
 // since a retry may arrive days after the first attempt.
@@ -9,7 +10,6 @@
 // once and then kept in memory, so directories another process creates are not seen.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,40 +20,38 @@
 #include <vector>
 
 #include "agent/landing/batch_key.h"
-#include "platform/clock.h"
+#include "agent/landing/key_lock.h"
+#include "agent/landing/store.h"
 #include "platform/status.h"
 
 namespace ferry::landing {
 
-class BatchStore {
+class BatchStore : public Store {
  public:
   // Writes a file durably; platform::WriteFileAtomic unless a test injects a fault.
   using WriteFn = std::function<platform::Status(const std::string& path, std::string_view data)>;
 
-  enum class Outcome { kStored, kDuplicate };
-
   // Creates `root` if needed and checks that a file can be written in it. kIoError (or
-  // kNoSpace) naming the path if not. `clock` stamps the receipt date and must outlive the store.
+  // kNoSpace) naming the path if not.
   static platform::Result<std::unique_ptr<BatchStore>> Open(const std::string& root,
-                                                            platform::Clock& clock,
                                                             WriteFn write = nullptr);
 
-  // Stores `data` (zstd-compressed NDJSON) under `key` unless a file for that key already exists
-  // in any dt= directory of its gateway (kDuplicate; nothing written). Calls for the same key are
-  // serialized, so two concurrent requests never both store. Thread-safe.
+  // Store::Put: a file for `key` in any dt= directory of its gateway is a duplicate (a retry may
+  // come days later). Calls for the same key are serialized. Thread-safe.
   // Errors: kNoSpace when the disk or quota is full; kIoError for any other failure to create,
-  // inspect, write or flush a file or directory. Nothing partial is left under the final name.
-  platform::Result<Outcome> Put(const BatchKey& key, std::string_view data,
-                                std::string* stored_path = nullptr);
+  // inspect, write or flush a file or directory.
+  platform::Result<Outcome> Put(const BatchKey& key, std::string_view date, std::string_view data,
+                                uint64_t records, std::string* stored_path) override;
+  std::string Describe() const override { return "root " + root_; }
 
-  // Where a batch received at `unix_ms` is stored.
-  std::string PathFor(const BatchKey& key, int64_t unix_ms) const;
+  // Where batch `key` of partition `date` is stored.
+  std::string PathFor(const BatchKey& key, std::string_view date) const;
 
   // "2026-11-21": the UTC date of `unix_ms`.
   static std::string FormatDate(int64_t unix_ms);
 
  private:
-  BatchStore(std::string root, platform::Clock& clock, WriteFn write);
+  BatchStore(std::string root, WriteFn write);
 
   struct GatewayDirs {
     bool loaded = false;        // the dt= directories below were read from disk
@@ -61,7 +59,6 @@ class BatchStore {
     std::set<std::string> dts;  // "2026-11-21", ...
   };
 
-  class KeyLock;
   std::string GatewayDir(const std::string& gateway) const;
   // The dt= names of `gateway`, newest first; reads the directory on first use.
   platform::Result<std::vector<std::string>> Dates(const std::string& gateway);
@@ -70,12 +67,10 @@ class BatchStore {
   platform::Status EnsureDirs(const std::string& gateway, const std::string& date);
 
   const std::string root_;
-  platform::Clock& clock_;
   const WriteFn write_;
 
+  KeyLocks key_locks_;
   std::mutex mu_;
-  std::condition_variable key_released_;
-  std::set<std::string> keys_in_progress_;           // guarded by mu_
   std::map<std::string, GatewayDirs> gateway_dirs_;  // guarded by mu_
   std::mutex dirs_mu_;                               // serializes directory creation
 };

@@ -2,6 +2,7 @@
 
 #include "agent/config/config.h"
 #include "agent/landing/batch_key.h"
+#include "agent/s3/s3_location.h"
 #include "platform/file.h"
 #include "platform/log.h"
 
@@ -19,6 +20,21 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
   } else if (name == "--root") {
     if (value.empty()) return Status::InvalidArgument("--root: must not be empty");
     o->root = value;
+  } else if (name == "--store") {
+    if (value.empty()) return Status::InvalidArgument("--store: must not be empty");
+    if (s3::IsS3Url(value)) {
+      auto loc = s3::ParseS3Url(value);
+      if (!loc.ok()) return Status::InvalidArgument("--store: " + loc.status().message());
+      o->store = value;
+    } else {
+      o->root = value;
+    }
+  } else if (name == "--s3-endpoint" || name == "--s3-region" || name == "--s3-credentials-file") {
+    if (value.empty()) return Status::InvalidArgument(std::string(name) + ": must not be empty");
+    std::string* target = name == "--s3-endpoint" ? &o->s3_endpoint
+                          : name == "--s3-region" ? &o->s3_region
+                                                  : &o->s3_credentials_file;
+    *target = value;
   } else if (name == "--token-file") {
     if (value.empty()) return Status::InvalidArgument("--token-file: must not be empty");
     o->token_file = value;
@@ -54,7 +70,9 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
 }  // namespace
 
 std::string Usage() {
-  return "usage: ferry-landing --listen HOST:PORT --root DIR [--token-file FILE]\n"
+  return "usage: ferry-landing --listen HOST:PORT (--root DIR | --store s3://BUCKET[/PREFIX])\n"
+         "                     [--s3-endpoint URL] [--s3-region REGION] [--s3-path-style]\n"
+         "                     [--s3-credentials-file FILE] [--token-file FILE]\n"
          "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
          "                     [--max-body SIZE] [--max-decompressed SIZE]\n"
          "                     [--log-level debug|info|warn|error] [--log-format text|json]\n"
@@ -62,6 +80,17 @@ std::string Usage() {
          "The reference landing-zone receiver of Ferry (landing protocol version 1).\n"
          "  --listen HOST:PORT        address to serve on; port 0 picks a free port\n"
          "  --root DIR                landing zone: DIR/gateway=G/dt=YYYY-MM-DD/KEY.ndjson.zst\n"
+         "                            (dt: the UTC date of the batch's first record's "
+         "received_at)\n"
+         "  --store s3://BUCKET/PREFIX  landing zone in an S3-compatible bucket, objects\n"
+         "                            PREFIX/gateway=G/dt=YYYY-MM-DD/KEY.ndjson.zst; no state of\n"
+         "                            its own: any number of instances may serve one bucket\n"
+         "  --s3-endpoint URL         http(s)://HOST[:PORT] of the store (default AWS)\n"
+         "  --s3-region REGION        signing region (default us-east-1)\n"
+         "  --s3-path-style           URLs ENDPOINT/BUCKET/KEY (MinIO, Ceph, s3rver)\n"
+         "  --s3-credentials-file F   AWS shared credentials file (mode 0600; [default]),\n"
+         "                            re-read on SIGHUP; default: AWS_ACCESS_KEY_ID,\n"
+         "                            AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n"
          "  --token-file FILE         require 'Authorization: Bearer <token in FILE>'\n"
          "  --tls-cert FILE           serve HTTPS with this certificate (PEM; then any\n"
          "                            intermediate CA certificates)\n"
@@ -88,6 +117,10 @@ platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
     }
     if (arg.rfind("--", 0) != 0)
       return Status::InvalidArgument("unexpected argument '" + arg + "'");
+    if (arg == "--s3-path-style") {
+      o.s3_path_style = true;
+      continue;
+    }
     std::string name = arg;
     std::string value;
     size_t eq = arg.find('=');
@@ -103,7 +136,15 @@ platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
     if (name == "--listen") have_listen = true;
   }
   if (!have_listen) return Status::InvalidArgument("--listen is required");
-  if (o.root.empty()) return Status::InvalidArgument("--root is required");
+  if (o.root.empty() == o.store.empty()) {
+    return Status::InvalidArgument(o.root.empty() ? "--root or --store is required"
+                                                  : "give --root or --store, not both");
+  }
+  bool s3_options = !o.s3_endpoint.empty() || o.s3_region != "us-east-1" || o.s3_path_style ||
+                    !o.s3_credentials_file.empty();
+  if (s3_options && o.store.empty()) {
+    return Status::InvalidArgument("--s3-* options need --store s3://BUCKET[/PREFIX]");
+  }
   if (o.tls.cert.empty() != o.tls.key.empty()) {
     return Status::InvalidArgument(o.tls.cert.empty() ? "--tls-key needs --tls-cert"
                                                       : "--tls-cert needs --tls-key");

@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "agent/landing/batch_store.h"
 #include "agent/landing/body_codec.h"
 #include "agent/landing/ndjson_check.h"
+#include "agent/s3/s3_location.h"
 #include "platform/log.h"
 
 namespace ferry::landing {
@@ -157,8 +159,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-Receiver::Receiver(BatchStore& store, ReceiverOptions options)
-    : store_(store), options_(std::move(options)) {}
+Receiver::Receiver(Store& store, ReceiverOptions options, platform::Clock& clock)
+    : store_(store), options_(std::move(options)), clock_(clock) {}
 
 Response Receiver::Handle(const Request& request) const noexcept {
   try {
@@ -188,6 +190,13 @@ Response Receiver::HandleBatch(const Request& req) const {
         "landing", "refused " + h.key.text + ": " + std::to_string(bad->status) + " " + bad->body);
     return *bad;
   }
+  auto date = s3::DateOfFirstLine(ndjson);
+  if (!date.ok()) {
+    std::string why = date.status().message();
+    date = BatchStore::FormatDate(clock_.WallMillis());
+    platform::LogWarn("landing",
+                      h.key.text + ": " + why + "; stored under the date of receipt, " + *date);
+  }
   std::string_view data = req.body;
   if (!h.compressed) {
     platform::Status st =
@@ -196,16 +205,19 @@ Response Receiver::HandleBatch(const Request& req) const {
     data = buf.compressed;
   }
   std::string path;
-  auto outcome = store_.Put(h.key, data, &path);
+  auto outcome = store_.Put(h.key, *date, data, h.records, &path);
   if (buf.compressed.capacity() > kKeepBufferBytes) std::string().swap(buf.compressed);
   if (!outcome.ok()) {
     platform::LogError("landing", "storing " + h.key.text + ": " + outcome.status().ToString());
-    if (outcome.status().code() != platform::Code::kNoSpace) return Error(500, "storing failed");
-    Response r = Error(503, "disk full");
+    platform::Code code = outcome.status().code();
+    if (code != platform::Code::kNoSpace && code != platform::Code::kUnavailable) {
+      return Error(500, "storing failed");
+    }
+    Response r = Error(503, code == platform::Code::kNoSpace ? "disk full" : "store unavailable");
     r.retry_after_seconds = options_.retry_after_seconds;
     return r;
   }
-  if (*outcome == BatchStore::Outcome::kDuplicate) {
+  if (*outcome == Store::Outcome::kDuplicate) {
     platform::LogInfo("landing", "duplicate " + h.key.text + ": already stored");
     return Json(200, {{"duplicate", true}});
   }

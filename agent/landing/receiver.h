@@ -9,7 +9,12 @@
 // Answers: 200 {"stored":true,"records":N} or {"duplicate":true}; 400 bad headers, key, count or
 // zstd; 401 missing or wrong token; 413 body or decompressed content too large; 422 a line that is
 // not a JSON object with a string "id" (the body names the line); 503 with Retry-After when the
-// disk is full; 500 any other failure to store. Every error body is {"error":"..."}.
+// disk is full or the bucket is unreachable or asks to slow down; 500 any other failure to
+// store. Every error body is {"error":"..."}.
+//
+// A batch is stored in the partition of its first record's received_at (UTC date), so a retry
+// after midnight finds the same name; a first record without a received_at in RFC 3339 UTC
+// form (not a Ferry agent's) is stored under the date of receipt, and the log says so.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "agent/landing/batch_store.h"
+#include "agent/landing/store.h"
+#include "platform/clock.h"
 
 namespace ferry::landing {
 
@@ -44,13 +50,14 @@ struct ReceiverOptions {
   uint64_t max_decompressed = 256ull << 20;  // bytes of decompressed NDJSON; more is 413
   std::string token;                         // non-empty: required as "Authorization: Bearer"
   int compression_level = 3;                 // zstd level for bodies that arrive uncompressed
-  int retry_after_seconds = 30;              // sent with 503 when the disk is full
+  int retry_after_seconds = 30;              // sent with 503 when the store cannot take it now
 };
 
 class Receiver {
  public:
-  // `store` must outlive the receiver.
-  Receiver(BatchStore& store, ReceiverOptions options);
+  // `store` and `clock` (the date of receipt, for batches without received_at) must outlive
+  // the receiver.
+  Receiver(Store& store, ReceiverOptions options, platform::Clock& clock = platform::SystemClock());
 
   // Answers one request. Thread-safe: the HTTP server calls it from several threads. Never
   // throws; an unexpected failure (even out of memory) is a 500.
@@ -59,8 +66,9 @@ class Receiver {
  private:
   Response HandleBatch(const Request& request) const;
 
-  BatchStore& store_;
+  Store& store_;
   const ReceiverOptions options_;
+  platform::Clock& clock_;
 };
 
 // True if `a` equals `b`, in a time that depends only on the length of `b` (the secret).

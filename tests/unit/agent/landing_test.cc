@@ -59,10 +59,10 @@ struct Fixture {
   std::string body;  // kept alive for the requests that view it
 
   explicit Fixture(ReceiverOptions options = {}, BatchStore::WriteFn write = nullptr) {
-    auto opened = BatchStore::Open(dir.path() + "/landing", clock, std::move(write));
+    auto opened = BatchStore::Open(dir.path() + "/landing", std::move(write));
     REQUIRE(opened.ok());
     store = std::move(opened).value();
-    receiver = std::make_unique<Receiver>(*store, std::move(options));
+    receiver = std::make_unique<Receiver>(*store, std::move(options), clock);
   }
 
   Request Batch(const std::string& key, std::string ndjson, uint64_t records,
@@ -94,7 +94,7 @@ void SetHeader(Request& r, const std::string& name, const std::string& value) {
   r.headers.emplace_back(name, value);
 }
 
-TEST_CASE("a valid batch is stored under gateway and receipt date and decodes to the same lines") {
+TEST_CASE("a batch without received_at is stored under gateway and receipt date, unchanged") {
   Fixture f;
   std::string ndjson = Lines(1, 3);
   Response r = f.receiver->Handle(f.Batch("gw-1.ep0.1-3", ndjson, 3));
@@ -133,10 +133,38 @@ TEST_CASE("a duplicate stored by an earlier process is found on disk") {
   Fixture f;
   REQUIRE(f.receiver->Handle(f.Batch("gw-1.ep0.1-2", Lines(1, 2), 2)).status == 200);
   f.clock.Advance(kDayMs);
-  auto reopened = BatchStore::Open(f.dir.path() + "/landing", f.clock);
+  auto reopened = BatchStore::Open(f.dir.path() + "/landing");
   REQUIRE(reopened.ok());
-  Receiver second(**reopened, {});
+  Receiver second(**reopened, {}, f.clock);
   CHECK(second.Handle(f.Batch("gw-1.ep0.1-2", Lines(1, 2), 2)).body == R"({"duplicate":true})");
+}
+
+std::string StampedLines(int first, int count, const std::string& received_at) {
+  std::string s;
+  for (int i = first; i < first + count; ++i) {
+    s += "{\"id\":\"gw-1.ep0." + std::to_string(i) + "\",\"seq\":" + std::to_string(i) +
+         ",\"received_at\":\"" + received_at + "\",\"data\":{}}\n";
+  }
+  return s;
+}
+
+TEST_CASE("the partition is the date of the first record's received_at, not of receipt") {
+  Fixture f;  // the clock says 2025-11-21
+  std::string ndjson = StampedLines(1, 2, "2025-11-19T23:59:59.999Z");
+  REQUIRE(f.receiver->Handle(f.Batch("gw-1.ep0.1-2", ndjson, 2)).status == 200);
+  CHECK(platform::PathExists(f.dir.path() +
+                             "/landing/gateway=gw-1/dt=2025-11-19/gw-1.ep0.1-2.ndjson.zst"));
+}
+
+TEST_CASE("regression: a retry after midnight lands in the partition of its first attempt") {
+  // The date used to be the date of receipt: a batch first sent at 23:59:59 and retried after
+  // midnight was then looked for, and stored, in the next day's directory.
+  std::string ndjson = StampedLines(1, 1, "2025-11-21T23:59:59.000Z");
+  Fixture g;
+  g.clock.Advance(kDayMs);  // the retry is received on 2025-11-22
+  REQUIRE(g.receiver->Handle(g.Batch("gw-1.ep0.1-1", ndjson, 1)).status == 200);
+  CHECK(platform::PathExists(g.PathOf("gw-1.ep0.1-1", kNov21)));
+  CHECK(!platform::PathExists(g.PathOf("gw-1.ep0.1-1", kNov21 + kDayMs)));
 }
 
 TEST_CASE("malformed keys, gateways and epochs are refused with 400") {
