@@ -79,12 +79,12 @@ TEST_CASE("a failing case prints a diff per difference and exits 1") {
       "FAIL " + cases +
           ":1 wrong id (topic rtl_433/pi/events)\n"
           "  device: expected \"Acurite-Tower-B-7\", got \"Acurite-Tower-A-7\"\n"
-          "  data.temperature_C: expected 21.0, got 21.5\n"
           "  data.humidity: expected 40, missing\n"
+          "  data.temperature_C: expected 21.0, got 21.5\n"
           "FAIL " +
           cases +
           ":3 not json (topic rtl_433/pi/events)\n"
-          "  outcome: expected 1 record(s), got dead letter: invalid JSON at byte 1: syntax error "
+          "  outcome: expected 1 record(s), got dead letter: invalid JSON at byte 2: syntax error "
           "while parsing object key - unexpected end of input; expected string literal\n"
           "1 passed, 2 failed\n");
 }

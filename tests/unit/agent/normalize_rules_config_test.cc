@@ -67,7 +67,7 @@ TEST_CASE("bad values of the new route keys are errors naming the key path") {
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"value_type", "double"}}}},
        "/routes/0/pairs/value_type: must be one of auto, text, int, float, bool, string"},
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"name", ""}}}},
-       "/routes/0/pairs/name: must be at least 1"},
+       "/routes/0/pairs/name: must not be empty"},
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"type", "a."}}}},
        "/routes/0/pairs/type: must be a dotted path"},
       {{{"topic", "a"}, {"match", {{"model", ""}}}},
