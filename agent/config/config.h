@@ -132,14 +132,16 @@ struct Config {
   } mqtt;
 
   struct Upstream {
-    std::string url;  // http(s)://host[:port]/path
+    std::string url;  // http(s)://host[:port]/path, or s3://bucket[/prefix]
     std::string token;
     std::string token_file;
     TlsOptions tls;
     int64_t timeout_ms = 30'000;
     uint32_t batch_max_records = 50'000;
-    uint64_t batch_max_bytes = 8ull << 20;  // uncompressed NDJSON bytes per batch
-    int64_t batch_linger_ms = 1'000;        // wait at most this long to fill a batch
+    // Uncompressed NDJSON bytes per batch, and the longest wait to fill one; the defaults
+    // depend on the kind of upstream (kHttpBatch..., kS3Batch...).
+    uint64_t batch_max_bytes = kHttpBatchMaxBytes;
+    int64_t batch_linger_ms = kHttpBatchLingerMs;
     int compression_level = 3;              // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 60'000;
@@ -147,6 +149,20 @@ struct Config {
     int64_t breaker_probe_ms = 2'000;   // probe interval while open
     uint64_t max_bytes_per_second = 0;  // 0: no bandwidth cap
     int64_t shutdown_grace_ms = 5'000;
+    // An s3:// upstream (README, "Landing in object storage").
+    struct S3 {
+      std::string region = "us-east-1";  // signing region
+      std::string endpoint;              // http(s)://HOST[:PORT]; "" = AWS in `region`
+      std::string credentials_file;      // AWS shared credentials file; "" = AWS_* environment
+      bool path_style = false;           // ENDPOINT/BUCKET/KEY instead of BUCKET.HOST/KEY
+    } s3;
+
+    static constexpr uint64_t kHttpBatchMaxBytes = 8ull << 20;
+    static constexpr int64_t kHttpBatchLingerMs = 1'000;
+    // An object per second per gateway would be millions of small files a day: S3 batches wait
+    // longer and grow larger.
+    static constexpr uint64_t kS3BatchMaxBytes = 32ull << 20;
+    static constexpr int64_t kS3BatchLingerMs = 60'000;
   } upstream;
 
   struct StatusServer {

@@ -330,6 +330,9 @@ platform::Result<Config> ParseConfig(std::string_view text) {
     return platform::Status::InvalidArgument("top level: expected a JSON object");
   }
   Config config;
+  // Left out, these take the defaults of the upstream's kind (schema::FinishConfig).
+  config.upstream.batch_max_bytes = 0;
+  config.upstream.batch_linger_ms = -1;
   schema::ParseObject(doc, "", &config, &errors);
   schema::FinishConfig(&config, &errors);
   if (errors.empty()) return config;

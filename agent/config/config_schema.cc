@@ -14,6 +14,7 @@
 #include "agent/normalize/topic_template.h"
 #include "agent/normalize/validate.h"
 #include "agent/normalize/value_template.h"
+#include "agent/s3/s3_location.h"
 #include "platform/timezone.h"
 
 namespace ferry::agent::schema {
@@ -45,11 +46,17 @@ std::string CheckLabelNames(const Value& v) {
   return "";
 }
 
-std::string CheckHttpUrl(const Value& v) {
+std::string CheckUpstreamUrl(const Value& v) {
   HttpUrl url;
   if (ParseHttpUrl(v.text, &url)) return "";
-  return "must be an http:// or https:// URL with a host, like \"http://10.0.0.5:8080/v1/batches\"";
+  if (s3::IsS3Url(v.text)) {
+    auto location = s3::ParseS3Url(v.text);
+    return location.ok() ? "" : location.status().message();
+  }
+  return "must be an http:// or https:// URL with a host, like \"http://10.0.0.5:8080/v1/batches\""
+         ", or s3://BUCKET[/PREFIX]";
 }
+
 
 std::string CheckListen(const Value& v) {
   std::string host;
@@ -262,8 +269,10 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/mqtt/max_payload", T::kSize, "Larger messages are dead-lettered, not stored")
         .Default("1MiB").Range(1, 256 * kMiB).Bind(FERRY_FIELD(mqtt.max_payload)),
 
-    key("/upstream/url", T::kString, "Landing zone URL that batches are POSTed to")
-        .Required().Check(CheckHttpUrl).AllowedDoc("`http://HOST[:PORT][/PATH]`, or https")
+    key("/upstream/url", T::kString, "Landing zone URL that batches are POSTed to, or the "
+        "bucket they are PUT in as objects")
+        .Required().Check(CheckUpstreamUrl)
+        .AllowedDoc("`http://HOST[:PORT][/PATH]`, https, or `s3://BUCKET[/PREFIX]`")
         .Bind(FERRY_FIELD(upstream.url)),
     key("/upstream/token", T::kString, "Bearer token sent with every request; empty: none")
         .Default("").Bind(FERRY_FIELD(upstream.token)),
@@ -287,9 +296,11 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/upstream/batch/max_records", T::kInt, "Records per batch at most")
         .Default(50'000).Range(1, 1'000'000).Bind(FERRY_FIELD(upstream.batch_max_records)),
     key("/upstream/batch/max_bytes", T::kSize, "Uncompressed NDJSON bytes per batch at most")
-        .Default("8MiB").Range(kKiB, 256 * kMiB).Bind(FERRY_FIELD(upstream.batch_max_bytes)),
+        .DefaultDoc("8MiB; 32MiB for an s3:// upstream").Range(kKiB, 256 * kMiB)
+        .Bind(FERRY_FIELD(upstream.batch_max_bytes)),
     key("/upstream/batch/linger", T::kDuration, "Longest wait to fill a batch before sending it")
-        .Default("1s").Range(0, kHour).Bind(FERRY_FIELD(upstream.batch_linger_ms)),
+        .DefaultDoc("1s; 60s for an s3:// upstream").Range(0, kHour)
+        .Bind(FERRY_FIELD(upstream.batch_linger_ms)),
     key("/upstream/compression_level", T::kInt, "zstd level of request bodies; 0: uncompressed")
         .Default(3).Range(0, 19).Bind(FERRY_FIELD(upstream.compression_level)),
     key("/upstream/backoff/initial", T::kDuration, "First delay after a failed upload")
@@ -305,6 +316,18 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/upstream/max_bytes_per_second", T::kSize, "Bandwidth cap for request bodies on "
         "metered links; 0: no cap")
         .Default("0").Range(0, 1024 * kMiB).Bind(FERRY_FIELD(upstream.max_bytes_per_second)),
+    key("/upstream/s3/region", T::kString, "s3:// upstream: the region requests are signed for")
+        .Default("us-east-1").Range(1, 64).Bind(FERRY_FIELD(upstream.s3.region)),
+    key("/upstream/s3/endpoint", T::kString, "s3:// upstream: the store's URL, "
+        "http(s)://HOST[:PORT] (MinIO, Ceph, R2); empty: AWS in the region")
+        .Default("").Bind(FERRY_FIELD(upstream.s3.endpoint)),
+    key("/upstream/s3/credentials_file", T::kString, "s3:// upstream: AWS shared credentials "
+        "file (mode 0600; [default] profile), re-read on reload; empty: AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN")
+        .Default("").Bind(FERRY_FIELD(upstream.s3.credentials_file)),
+    key("/upstream/s3/path_style", T::kBool, "s3:// upstream: ENDPOINT/BUCKET/KEY URLs instead "
+        "of BUCKET.HOST/KEY (MinIO, Ceph, s3rver)")
+        .Default(false).Bind(FERRY_FIELD(upstream.s3.path_style)),
     key("/upstream/shutdown_grace", T::kDuration, "On SIGTERM, how long a request in flight may "
         "take before it is broken off (its batch stays queued)")
         .Default("5s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(upstream.shutdown_grace_ms)),
@@ -465,6 +488,18 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
 }
 // clang-format on
 
+// Batch size and linger keys left out take the defaults of the upstream's kind.
+void FinishUpstreamDefaults(Config* config) {
+  Config::Upstream& u = config->upstream;
+  bool s3 = s3::IsS3Url(u.url);
+  if (u.batch_max_bytes == 0) {
+    u.batch_max_bytes = s3 ? Config::Upstream::kS3BatchMaxBytes : Config::Upstream::kHttpBatchMaxBytes;
+  }
+  if (u.batch_linger_ms < 0) {
+    u.batch_linger_ms = s3 ? Config::Upstream::kS3BatchLingerMs : Config::Upstream::kHttpBatchLingerMs;
+  }
+}
+
 void FinishConfig(Config* config, Errors* errors) {
   for (size_t i = 0; i < config->routes.size(); ++i) {
     const Route& r = config->routes[i];
@@ -479,6 +514,7 @@ void FinishConfig(Config* config, Errors* errors) {
   if (config->mqtt.client_id.empty() && !config->gateway.id.empty()) {
     config->mqtt.client_id = "ferry-" + config->gateway.id;
   }
+  FinishUpstreamDefaults(config);
   RequireAtLeast("/mqtt/reconnect_max", config->mqtt.reconnect_max_ms, "/mqtt/reconnect_min",
                  config->mqtt.reconnect_min_ms, errors);
   if (config->storage.dead_letters_max_size > config->storage.max_size / 2) {

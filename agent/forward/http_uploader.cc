@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include "agent/forward/s3_uploader.h"
 #include "agent/forward/tls_refusal.h"
 #include "agent/tls/tls_error.h"
 
@@ -146,6 +147,11 @@ UploadResponse HttpUploader::Send(const UploadRequest& req) {
 }
 
 platform::Result<std::unique_ptr<Uploader>> CreateUploader(const Config& config) {
+  if (s3::IsS3Url(config.upstream.url)) {
+    auto bucket = S3Uploader::Create(config);
+    if (!bucket.ok()) return bucket.status();
+    return std::unique_ptr<Uploader>(std::move(*bucket));
+  }
   platform::Result<std::unique_ptr<HttpUploader>> http = HttpUploader::Create(config);
   if (!http.ok()) return http.status();
   return std::unique_ptr<Uploader>(std::move(*http));

@@ -50,8 +50,9 @@ class Uploader {
   virtual void Abort() = 0;
 };
 
-// The uploader for config.upstream (today: HTTP(S) POST, http_uploader.h). `config` must
-// outlive it. kInvalidArgument when upstream.url or its TLS settings cannot be used.
+// The uploader for config.upstream: HTTP(S) POST (http_uploader.h) or, for an s3:// URL, PUT
+// to a bucket (s3_uploader.h). `config` must outlive it. kInvalidArgument when upstream.url,
+// its TLS settings or (s3://) its upstream.s3 settings and credentials cannot be used.
 platform::Result<std::unique_ptr<Uploader>> CreateUploader(const Config& config);
 
 }  // namespace ferry::agent
