@@ -37,14 +37,16 @@ def test(s: harness.Session) -> None:
     assert proxy.lost == 2, f"only {proxy.lost} answers were lost"
     print(f"2 lost PUT answers: {total} records landed")
 
+    failed = harness.failed_upstream_requests(ferry.metrics())
     s3.stop()
     harness.publish(broker, "zigbee2mqtt/dev{p}", count=STEP, publishers=PUBS,
                     payload=PAYLOAD.replace('"pub":{p}', '"pub":{p}00'))
     total += PUBS * STEP
-    harness.wait_for(lambda: harness.failed_upstream_requests(ferry.metrics()) >= 2, 30,
+    harness.wait_for(lambda: harness.failed_upstream_requests(ferry.metrics()) >= failed + 2, 30,
                      "failed uploads while the store is down")
-    status = ferry.status()
-    assert harness.status_upstream_state(status) not in harness.UPSTREAM_HEALTHY_STATES, status
+    status = harness.wait_for(
+        lambda: st if harness.status_upstream_state(st := ferry.status())
+        not in harness.UPSTREAM_HEALTHY_STATES else None, 30, "the upstream to show a failure")
     print(f"store down: upstream {status['upstream']}, last_error {status['last_error']}")
     s3.start()
     s3harness.wait_landed(s3, PREFIX, total)

@@ -47,8 +47,8 @@ def test(s: harness.Session) -> None:
                         client_prefix=f"{ferry.name}-")
     wait_error(denied, "refused the credentials: 403 SignatureDoesNotMatch", "auth_failed")
     wait_error(nobucket, "configuration error: bucket no-such-bucket at")
-    wait_error(skewed, "the gateway's clock is wrong by 60 minutes behind the store's time",
-               "auth_failed")
+    st = wait_error(skewed, "the gateway's clock is wrong by ", "auth_failed")
+    assert "minutes behind the store's time" in st["last_error"], st["last_error"]
     assert not s3.object_files(), "objects landed although every upload was refused"
 
     s3harness.write_credentials(wrong)  # the right ones now
