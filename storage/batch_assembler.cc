@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "storage/buffers.h"
 #include "storage/zstd_codec.h"
 
 namespace ferry::storage {
@@ -36,6 +37,13 @@ bool BatchAssembler::CanSendAsStored(const BatchPlan& plan) const {
 // Calls `sink` with runs of consecutive lines of the batch, one stored block at a time.
 template <typename Sink>
 Status BatchAssembler::ForEachRun(const BatchPlan& plan, uint32_t* records, Sink sink) {
+  Status st = ForEachBlock(plan, records, sink);
+  ClearAndTrim(block_);  // a large block's memory is not kept for the next batch
+  return st;
+}
+
+template <typename Sink>
+Status BatchAssembler::ForEachBlock(const BatchPlan& plan, uint32_t* records, Sink sink) {
   *records = 0;
   auto removed = plan.removed.begin();
   for (const auto& b : plan.blocks) {
@@ -96,12 +104,14 @@ Status BatchAssembler::Assemble(const BatchPlan& plan, AssembledBatch* out) {
     return Status::Ok();
   }
   // One frame, fed a block at a time: the raw batch is never whole in memory.
-  codec_->BeginFrame(level_);
+  FERRY_RETURN_IF_ERROR(codec_->BeginFrame(level_));
   FERRY_RETURN_IF_ERROR(ForEachRun(plan, &out->records, [&](std::string_view lines) {
     out->raw_bytes += lines.size();
     return codec_->Feed(lines, out->body);
   }));
   return codec_->EndFrame(out->body);
 }
+
+size_t BatchAssembler::BufferBytes() const { return block_.capacity() + codec_->BufferBytes(); }
 
 }  // namespace ferry::storage

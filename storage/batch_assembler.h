@@ -31,11 +31,15 @@ class BatchAssembler {
   platform::Status Assemble(const BatchPlan& plan, AssembledBatch* out);
   // The batch's NDJSON lines, uncompressed (for dead-lettering refused records).
   platform::Status Lines(const BatchPlan& plan, std::string* ndjson, uint32_t* records);
+  // Bytes of buffers kept between calls; a large block's are released after use.
+  size_t BufferBytes() const;
 
  private:
   bool CanSendAsStored(const BatchPlan& plan) const;
   template <typename Sink>
   platform::Status ForEachRun(const BatchPlan& plan, uint32_t* records, Sink sink);
+  template <typename Sink>
+  platform::Status ForEachBlock(const BatchPlan& plan, uint32_t* records, Sink sink);
 
   int level_;
   std::unique_ptr<ZstdCodec> codec_;

@@ -1,11 +1,13 @@
 #include "storage/queue.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 #include "platform/clock.h"
 #include "platform/file.h"
 #include "platform/log.h"
+#include "storage/buffers.h"
 #include "storage/queue_internal.h"
 #include "storage/schema.h"
 #include "storage/zstd_codec.h"
@@ -18,6 +20,19 @@ using platform::Status;
 namespace {
 
 constexpr int kEpochLength = 8;
+
+// A number in meta, written by std::to_string. kCorruption for anything else: a damaged value
+// quarantines the file (FORMAT.md, "Recovery") instead of throwing out of Open.
+Result<uint64_t> ParseMetaNumber(std::string_view key, std::string_view value) {
+  uint64_t v = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || ptr != end) {
+    return Status::Corruption("meta " + std::string(key) + " unreadable: '" + std::string(value) +
+                              "'");
+  }
+  return v;
+}
 
 std::string CorruptName(const std::string& path, int64_t wall_ms) {
   platform::CivilTime c = platform::ToUtcCivil(wall_ms / 1000);
@@ -66,7 +81,7 @@ Result<std::unique_ptr<Queue>> Queue::Open(const QueueOptions& options, platform
 }
 
 Status Queue::Init(platform::Random& random) {
-  Result<std::unique_ptr<Db>> db = Db::Open(options_.path);
+  Result<std::unique_ptr<Db>> db = Db::Open(options_.path, options_.vfs);
   if (!db.ok()) return db.status();
   db_ = std::move(*db);
   Result<int64_t> version = db_->QueryInt("PRAGMA user_version");
@@ -112,7 +127,10 @@ Status Queue::RecordBoot() {
     if (!first.ok()) return first.status();
     Result<bool> r = first->Step();
     if (!r.ok()) return r.status();
-    if (*r) boot_first_seq_ = std::stoull(std::string(first->Text(0)));
+    if (!*r) return Status::Ok();
+    Result<uint64_t> seq = ParseMetaNumber("boot_first_seq", first->Text(0));
+    if (!seq.ok()) return seq.status();
+    boot_first_seq_ = *seq;
     return Status::Ok();
   }
   boot_first_seq_ = c_.next_seq;
@@ -211,7 +229,11 @@ Status Queue::LoadCounters() {
     if (!*row) break;
     std::string key(meta->Text(0)), value(meta->Text(1));
     if (key == "epoch") epoch_ = value;
-    if (key == "acked_through") c_.acked_through = std::stoull(value);
+    if (key == "acked_through") {
+      Result<uint64_t> acked = ParseMetaNumber(key, value);
+      if (!acked.ok()) return acked.status();
+      c_.acked_through = *acked;
+    }
     if (key == "stats") {
       unsigned long long a = 1, b = 0, c = 0, d = 0, e = 0;
       if (sscanf(value.c_str(), "%llu %llu %llu %llu %llu", &a, &b, &c, &d, &e) != 5) {
@@ -271,17 +293,28 @@ Status Queue::Commit(std::string_view what) {
   return Status::Ok();
 }
 
-// Bytes in use inside the database file (free pages excluded).
-uint64_t Queue::UsedBytes() {
-  auto pragma = [](Stmt& st) -> int64_t {
+// Bytes in use inside the database file (free pages excluded). An error is returned, never
+// taken for an empty file: the quota check must fail closed.
+Result<uint64_t> Queue::UsedBytes() {
+  auto pragma = [](Stmt& st) -> Result<int64_t> {
     Result<bool> row = st.Step();
     int64_t v = row.ok() && *row ? st.Int(0) : 0;
     st.Reset();
+    if (!row.ok()) return row.status().WithContext("reading the queue's size");
     return v;
   };
-  int64_t pages = pragma(stmts_->pragma_page_count);
-  int64_t free_pages = pragma(stmts_->pragma_freelist);
-  return static_cast<uint64_t>(std::max<int64_t>(0, pages - free_pages)) * page_size_;
+  Result<int64_t> pages = pragma(stmts_->pragma_page_count);
+  if (!pages.ok()) return pages.status();
+  Result<int64_t> free_pages = pragma(stmts_->pragma_freelist);
+  if (!free_pages.ok()) return free_pages.status();
+  return static_cast<uint64_t>(std::max<int64_t>(0, *pages - *free_pages)) * page_size_;
+}
+
+// Whether `needed` more bytes would pass the quota (with the WAL's reserve).
+Result<bool> Queue::OverQuota(uint64_t needed) {
+  Result<uint64_t> used = UsedBytes();
+  if (!used.ok()) return used.status();
+  return *used + WalReserve() + needed > options_.max_bytes;
 }
 
 // The database file and its WAL as they stand on disk.
@@ -312,11 +345,15 @@ bool Queue::HasRoom(std::string* why) {
   // oversized group must not make the queue wait for room it can never have.
   uint64_t next = std::clamp<uint64_t>(last_needed_, 64u << 10, MaxGroupBytes(options_.max_bytes));
   if (DeadLettersFull(why)) return false;
-  bool over = UsedBytes() + WalReserve() + next > options_.max_bytes;
-  if (over && c_.delete_pending_through != 0 && FlushDeletesNow().ok()) {
-    over = UsedBytes() + WalReserve() + next > options_.max_bytes;
+  Result<bool> over = OverQuota(next);
+  if (over.ok() && *over && c_.delete_pending_through != 0 && FlushDeletesNow().ok()) {
+    over = OverQuota(next);
   }
-  if (!options_.drop_oldest && over) {
+  if (!over.ok()) {  // fail closed: intake waits rather than pass a quota it cannot check
+    if (why) *why = over.status().ToString();
+    return false;
+  }
+  if (!options_.drop_oldest && *over) {
     if (why) {
       *why = "queue is at storage.max_size (" + std::to_string(options_.max_bytes) +
              " bytes; dead letters hold " + std::to_string(c_.dead_letter_bytes) + ")";
@@ -346,6 +383,12 @@ Status Queue::InsertDeadLetters(std::span<const DeadLetterInput> dead_letters) {
 
 Result<AppendResult> Queue::Append(const AppendRequest& req) {
   std::lock_guard<std::mutex> lock(mu_);
+  // However it ends, a large group's buffers are not kept for the next one.
+  struct TrimAfter {
+    std::string& a;
+    std::string& b;
+    ~TrimAfter() { ClearAndTrim(a), ClearAndTrim(b); }
+  } trim{scratch_, block_};
   AppendResult result;
   result.range = {c_.next_seq, c_.next_seq + req.count - 1};
   block_.clear();
@@ -358,19 +401,20 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
   uint64_t needed = block_.size() + 512 * (req.dead_letters.size() + 1);
   for (const DeadLetterInput& d : req.dead_letters) needed += d.payload.size() + d.topic.size();
   if (req.count > 0) last_needed_ = needed;
-  bool over = UsedBytes() + WalReserve() + needed > options_.max_bytes;
-  if (over && c_.delete_pending_through != 0) {  // delivered records still hold the space
+  Result<bool> over = OverQuota(needed);
+  if (over.ok() && *over && c_.delete_pending_through != 0) {  // delivered records hold space
     FERRY_RETURN_IF_ERROR(FlushDeletesNow());
-    over = UsedBytes() + WalReserve() + needed > options_.max_bytes;
+    over = OverQuota(needed);
   }
-  if (over && !options_.drop_oldest) {
+  if (!over.ok()) return over.status();
+  if (*over && !options_.drop_oldest) {
     return Status::NoSpace("queue is at its quota (storage.max_size " +
                            std::to_string(options_.max_bytes) + " bytes)");
   }
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run().WithContext("begin append"));
   const Counters before = c_;
   Status st = FlushDeletes();  // the deletes of delivered batches ride along
-  if (st.ok() && over) {
+  if (st.ok() && *over) {
     Result<uint64_t> dropped = MakeRoom(needed);
     if (dropped.ok()) result.dropped = *dropped;
     st = dropped.status();
@@ -457,6 +501,11 @@ Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {
     total += out.back().size();
   }
   return out;
+}
+
+size_t Queue::BufferBytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return scratch_.capacity() + block_.capacity() + codec_->BufferBytes();
 }
 
 QueueStats Queue::Stats() {

@@ -46,6 +46,9 @@ struct QueueOptions {
   // false, saying why, until dead letters are replayed or purged. The dead letters of the group
   // that reaches the bound are kept: it may be passed by one group's worth.
   bool dead_letters_block = false;
+  // The SQLite VFS to reach the disk through, by registered name; empty: SQLite's default.
+  // Only tests set it (tests/support/fault_vfs.h injects faults and power cuts).
+  std::string vfs;
 };
 
 struct DeadLetterInput {
@@ -210,6 +213,8 @@ class Queue {
   platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
 
   QueueStats Stats();
+  // Bytes of buffers kept between appends (capacity); a large group's are released after it.
+  size_t BufferBytes();
   const std::string& epoch() const { return epoch_; }
 
  private:
@@ -245,7 +250,8 @@ class Queue {
                                std::span<const std::string_view> dead,
                                std::string_view reason = {});
   uint64_t DiskBytes();
-  uint64_t UsedBytes();
+  platform::Result<uint64_t> UsedBytes();
+  platform::Result<bool> OverQuota(uint64_t needed);
   uint64_t WalReserve() const;
   platform::Status WriteSnapshot();
   platform::Status DropHead(uint64_t through_seq, uint64_t* dropped);

@@ -36,7 +36,10 @@ Status Queue::DropHead(uint64_t through_seq, uint64_t* dropped) {
 // transaction. kNoSpace when even an empty queue has no room.
 Result<uint64_t> Queue::MakeRoom(uint64_t needed) {
   uint64_t dropped = 0;
-  while (UsedBytes() + WalReserve() + needed > options_.max_bytes) {
+  for (;;) {
+    Result<bool> over = OverQuota(needed);
+    if (!over.ok()) return over.status();
+    if (!*over) break;
     Stmt& head = stmts_->head_blocks;
     Result<bool> row = head.Step();
     uint64_t last = row.ok() && *row ? static_cast<uint64_t>(head.Int(1)) : 0;

@@ -31,6 +31,7 @@ Stmt& Stmt::operator=(Stmt&& o) noexcept {
     sqlite3_finalize(stmt_);
     db_ = o.db_;
     stmt_ = o.stmt_;
+    bind_rc_ = o.bind_rc_;
     o.stmt_ = nullptr;
   }
   return *this;
@@ -38,28 +39,32 @@ Stmt& Stmt::operator=(Stmt&& o) noexcept {
 
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
-Stmt& Stmt::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
+Stmt& Stmt::Bound(int rc) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }
 
+Stmt& Stmt::Bind(int i, int64_t v) { return Bound(sqlite3_bind_int64(stmt_, i, v)); }
+
 Stmt& Stmt::Bind(int i, std::string_view text) {
-  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
+  // The 64-bit variant: a size over INT_MAX is refused (SQLITE_TOOBIG), not truncated.
+  return Bound(
+      sqlite3_bind_text64(stmt_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
   // SQLITE_STATIC: callers keep the bytes alive until Step/Run returns.
-  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
-  return *this;
+  return Bound(sqlite3_bind_blob64(stmt_, i, bytes.data(), bytes.size(), SQLITE_STATIC));
 }
 
-Stmt& Stmt::BindNull(int i) {
-  sqlite3_bind_null(stmt_, i);
-  return *this;
-}
+Stmt& Stmt::BindNull(int i) { return Bound(sqlite3_bind_null(stmt_, i)); }
 
 Result<bool> Stmt::Step() {
+  if (bind_rc_ != SQLITE_OK) {
+    Status st = SqliteStatus(nullptr, bind_rc_, "bind");
+    Reset();
+    return st;
+  }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -77,6 +82,7 @@ Status Stmt::Run() {
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
 }
 
 std::string_view Stmt::Text(int col) const {
@@ -93,10 +99,11 @@ std::string_view Stmt::Blob(int col) const {
 
 Db::~Db() { sqlite3_close_v2(db_); }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const std::string& vfs) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Status st = SqliteStatus(db, rc, "open " + path);
     sqlite3_close_v2(db);

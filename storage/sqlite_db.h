@@ -21,18 +21,23 @@ class Stmt {
  public:
   Stmt() = default;
   Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Stmt(Stmt&& o) noexcept : db_(o.db_), stmt_(o.stmt_), bind_rc_(o.bind_rc_) { o.stmt_ = nullptr; }
   Stmt& operator=(Stmt&& o) noexcept;
   ~Stmt();
 
+  // Binds parameter `i` (from 1). A failed bind (SQLITE_TOOBIG for a value over SQLite's
+  // limit, SQLITE_RANGE, SQLITE_NOMEM) is remembered: the next Step or Run returns it without
+  // executing the statement, and resets, so a statement never runs with a parameter missing.
   Stmt& Bind(int i, int64_t v);
   Stmt& Bind(int i, std::string_view text);
   Stmt& BindBlob(int i, std::string_view bytes);
   Stmt& BindNull(int i);
-  // Steps once: true with a row, false when done; the error status otherwise.
+  // Steps once: true with a row, false when done; the error status otherwise (also the first
+  // failed bind since the last reset).
   platform::Result<bool> Step();
   // Steps to completion and resets, for statements that return no rows.
   platform::Status Run();
+  // Resets the statement, clears its bindings and any remembered bind failure.
   void Reset();
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -41,15 +46,20 @@ class Stmt {
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:
+  Stmt& Bound(int rc);
+
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = SQLITE_OK;  // the first failed bind since the last reset
 };
 
 class Db {
  public:
   ~Db();
-  // Opens (creating if needed) the database at `path`.
-  static platform::Result<std::unique_ptr<Db>> Open(const std::string& path);
+  // Opens (creating if needed) the database at `path` through the SQLite VFS named `vfs`
+  // (empty: SQLite's default; tests register fault-injecting ones).
+  static platform::Result<std::unique_ptr<Db>> Open(const std::string& path,
+                                                    const std::string& vfs = {});
   platform::Status Exec(std::string_view sql);
   // A prepared statement kept by the caller for reuse.
   platform::Result<Stmt> Prepare(std::string_view sql);

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "storage/buffers.h"
+
 namespace ferry::storage {
 
 using platform::Status;
@@ -25,21 +27,47 @@ ZstdCodec::~ZstdCodec() {
   delete ctx_;
 }
 
+namespace {
+
+// ZSTD_createCCtx/DCtx return null without memory: such a codec refuses every call.
+Status Check(const void* ctx, const char* what) {
+  return ctx ? Status::Ok() : Status::Internal(std::string("zstd: no memory for a ") + what);
+}
+
+Status SetLevel(ZSTD_CCtx* c, int level) {
+  size_t rc = ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+  if (ZSTD_isError(rc)) {
+    return Status::Internal("zstd: compression level " + std::to_string(level) + ": " +
+                            ZSTD_getErrorName(rc));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ZstdCodec::Compress(std::string_view input, int level, std::string& out) {
+  FERRY_RETURN_IF_ERROR(Check(ctx_->c, "compression context"));
+  FERRY_RETURN_IF_ERROR(SetLevel(ctx_->c, level));
   size_t bound = ZSTD_compressBound(input.size());
   if (ctx_->scratch_size < bound) {
     ctx_->scratch.reset(new char[bound]);
     ctx_->scratch_size = bound;
   }
-  ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
   size_t n = ZSTD_compress2(ctx_->c, ctx_->scratch.get(), bound, input.data(), input.size());
+  if (!ZSTD_isError(n)) out.append(ctx_->scratch.get(), n);
+  if (ctx_->scratch_size > kReleaseAboveBytes) {  // a large group: do not keep its memory
+    ctx_->scratch.reset();
+    ctx_->scratch_size = 0;
+  }
   if (ZSTD_isError(n))
     return Status::Internal(std::string("zstd compress: ") + ZSTD_getErrorName(n));
-  out.append(ctx_->scratch.get(), n);
   return Status::Ok();
 }
 
+size_t ZstdCodec::BufferBytes() const { return ctx_->scratch_size; }
+
 Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::string& out) {
+  FERRY_RETURN_IF_ERROR(Check(ctx_->d, "decompression context"));
   // A single frame written by Compress carries its size: decompress in one call into exact space.
   bool single = ZSTD_findFrameCompressedSize(input.data(), input.size()) == input.size();
   unsigned long long known =
@@ -78,9 +106,10 @@ Status ZstdCodec::Decompress(std::string_view input, size_t max_bytes, std::stri
   return Status::Ok();
 }
 
-void ZstdCodec::BeginFrame(int level) {
+Status ZstdCodec::BeginFrame(int level) {
+  FERRY_RETURN_IF_ERROR(Check(ctx_->c, "compression context"));
   ZSTD_CCtx_reset(ctx_->c, ZSTD_reset_session_only);
-  ZSTD_CCtx_setParameter(ctx_->c, ZSTD_c_compressionLevel, level);
+  return SetLevel(ctx_->c, level);
 }
 
 namespace {
@@ -103,9 +132,13 @@ Status Pump(ZSTD_CCtx* c, std::string_view input, ZSTD_EndDirective mode, std::s
 }  // namespace
 
 Status ZstdCodec::Feed(std::string_view input, std::string& out) {
+  FERRY_RETURN_IF_ERROR(Check(ctx_->c, "compression context"));
   return Pump(ctx_->c, input, ZSTD_e_continue, out);
 }
 
-Status ZstdCodec::EndFrame(std::string& out) { return Pump(ctx_->c, {}, ZSTD_e_end, out); }
+Status ZstdCodec::EndFrame(std::string& out) {
+  FERRY_RETURN_IF_ERROR(Check(ctx_->c, "compression context"));
+  return Pump(ctx_->c, {}, ZSTD_e_end, out);
+}
 
 }  // namespace ferry::storage
