@@ -25,8 +25,7 @@ namespace {
 void ApplyLogSettings(const Config& config) {
   platform::LogLevel level = platform::LogLevel::kInfo;
   if (platform::ParseLogLevel(config.log.level, &level)) platform::SetLogLevel(level);
-  platform::SetLogFormat(config.log.format == "json" ? platform::LogFormat::kJson
-                                                     : platform::LogFormat::kText);
+  platform::SetLogFormat(config.log.format);
 }
 
 // The parts that run under one config: normalizer, intake, MQTT source, uploader, forwarder,
@@ -88,7 +87,8 @@ class Agent {
     auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
     if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
     ApplyLogSettings(*config);
-    queue_.SetPolicy(config->storage.max_size, config->storage.full_policy == "drop_oldest");
+    queue_.SetPolicy(config->storage.max_size,
+                     config->storage.full_policy == FullPolicy::kDropOldest);
     platform::Status dl = queue_.SetDeadLetterPolicy(
         config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
     if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
@@ -199,9 +199,9 @@ int RunAgent(const Config& config, const std::string& config_path) {
   platform::OsRandom random;
   storage::QueueOptions qopts{config.storage.path,
                               config.storage.max_size,
-                              config.storage.sync == "full",
+                              config.storage.sync == SyncMode::kFull,
                               config.storage.compression_level,
-                              config.storage.full_policy == "drop_oldest",
+                              config.storage.full_policy == FullPolicy::kDropOldest,
                               platform::BootId()};
   auto queue = storage::Queue::Open(qopts, clock, random);
   if (!queue.ok()) {

@@ -5,13 +5,48 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "platform/log.h"
 #include "platform/status.h"
 
 namespace ferry::agent {
+
+// Settings with a fixed set of values are enums, parsed once when the config is read (a value
+// outside the set is a config error naming its key). Each has one table of the names the file
+// uses, read by the declaration (allowed values, reference, schema) and the parser alike.
+enum class SyncMode { kFull, kNormal };         // storage.sync
+enum class FullPolicy { kBlock, kDropOldest };  // storage.full_policy
+
+template <typename E>
+struct EnumName {
+  std::string_view name;
+  E value;
+};
+inline constexpr EnumName<SyncMode> kSyncModeNames[] = {{"full", SyncMode::kFull},
+                                                        {"normal", SyncMode::kNormal}};
+inline constexpr EnumName<FullPolicy> kFullPolicyNames[] = {
+    {"block", FullPolicy::kBlock}, {"drop_oldest", FullPolicy::kDropOldest}};
+inline constexpr EnumName<platform::LogFormat> kLogFormatNames[] = {
+    {"text", platform::LogFormat::kText}, {"json", platform::LogFormat::kJson}};
+
+// The table of each enum, found by its type: NamesOf(SyncMode{}).
+constexpr std::span<const EnumName<SyncMode>> NamesOf(SyncMode) { return kSyncModeNames; }
+constexpr std::span<const EnumName<FullPolicy>> NamesOf(FullPolicy) { return kFullPolicyNames; }
+constexpr std::span<const EnumName<platform::LogFormat>> NamesOf(platform::LogFormat) {
+  return kLogFormatNames;
+}
+// The name the config file uses for `value` ("drop_oldest"), for logs and messages.
+template <typename E>
+constexpr std::string_view NameOf(E value) {
+  for (const EnumName<E>& n : NamesOf(E{})) {
+    if (n.value == value) return n.name;
+  }
+  return "?";
+}
 
 struct Subscription {
   std::string topic;  // MQTT topic filter, wildcards allowed
@@ -106,11 +141,11 @@ struct Config {
   struct Storage {
     std::string path = "/var/lib/ferry/queue.db";
     uint64_t max_size = 256ull << 20;    // bytes on disk, database and WAL together
-    std::string sync = "full";           // full: fsync each commit before PUBACK; normal: WAL only
+    SyncMode sync = SyncMode::kFull;     // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 1024;  // records per group commit at most
     int64_t commit_interval_ms = 1000;   // longest wait to gather a group at low rates
     int compression_level = 3;           // zstd level of stored blocks, 1-19
-    std::string full_policy = "block";   // block | drop_oldest
+    FullPolicy full_policy = FullPolicy::kBlock;
     int64_t max_age_ms = 0;              // 0: records never expire
     uint64_t dead_letters_max_size = 0;  // bytes of dead letters at most; 0: max_size / 4
     std::string dead_letters_full_policy = "drop_oldest";  // drop_oldest | block
@@ -142,7 +177,7 @@ struct Config {
     // depend on the kind of upstream (kHttpBatch..., kS3Batch...).
     uint64_t batch_max_bytes = kHttpBatchMaxBytes;
     int64_t batch_linger_ms = kHttpBatchLingerMs;
-    int compression_level = 3;              // zstd level for request bodies, 0 = no compression
+    int compression_level = 3;  // zstd level for request bodies, 0 = no compression
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 60'000;
     uint32_t breaker_failures = 3;      // failures in a row that open the breaker
@@ -171,8 +206,8 @@ struct Config {
   } status;
 
   struct Log {
-    std::string level = "info";   // debug | info | warn | error
-    std::string format = "text";  // text | json
+    std::string level = "info";  // debug | info | warn | error
+    platform::LogFormat format = platform::LogFormat::kText;
   } log;
 
   std::vector<Route> routes;

@@ -207,7 +207,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default("256MiB").Min(kMiB).Bind(FERRY_FIELD(storage.max_size)),
     key("/storage/sync", T::kEnum, "full: fsync each commit before PUBACK; normal: WAL only, "
         "faster, the last commits may be lost on power loss")
-        .Default("full").OneOf({"full", "normal"}).Bind(FERRY_FIELD(storage.sync)),
+        .Default("full").OneOf(AllowedNames<SyncMode>()).Bind(FERRY_FIELD(storage.sync)),
     key("/storage/commit_interval", T::kDuration, "At low message rates, wait up to this long "
         "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
         .Default("1s").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
@@ -218,7 +218,8 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default(3).Range(1, 19).Bind(FERRY_FIELD(storage.compression_level)),
     key("/storage/full_policy", T::kEnum, "When max_size is reached: block (stop taking "
         "messages in; the broker keeps them) or drop_oldest (delete the oldest records, counted)")
-        .Default("block").OneOf({"block", "drop_oldest"}).Bind(FERRY_FIELD(storage.full_policy)),
+        .Default("block").OneOf(AllowedNames<FullPolicy>())
+        .Bind(FERRY_FIELD(storage.full_policy)),
     key("/storage/max_age", T::kDuration, "Records older than this are dropped (counted); 0s: "
         "kept until delivered")
         .Default("0s").Range(0, 3650 * kDay).Bind(FERRY_FIELD(storage.max_age_ms)),
@@ -342,7 +343,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/log/level", T::kEnum, "Least severe log level written")
         .Default("info").OneOf({"debug", "info", "warn", "error"}).Bind(FERRY_FIELD(log.level)),
     key("/log/format", T::kEnum, "text for a person, json for one object per line")
-        .Default("text").OneOf({"text", "json"}).Bind(FERRY_FIELD(log.format)),
+        .Default("text").OneOf(AllowedNames<platform::LogFormat>()).Bind(FERRY_FIELD(log.format)),
 
     key("/routes", T::kList, "Normalization rules, tried in order; the first match applies")
         .Default(json::array()).ListOf<Route>().Bind(FERRY_FIELD(routes)),

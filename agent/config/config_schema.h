@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -193,6 +194,26 @@ inline void Assign(uint32_t* out, const Value& v, Errors*) {
 }
 inline void Assign(std::map<std::string, std::string>* out, const Value& v, Errors*) {
   *out = v.map;
+}
+// Settings with a fixed set of names (config.h): the declaration's allowed values come from the
+// same table, so a name the reader accepted always has its value.
+template <typename E>
+requires std::is_enum_v<E>
+void Assign(E* out, const Value& v, Errors* errors) {
+  for (const EnumName<E>& n : NamesOf(E{})) {
+    if (n.name == v.text) {
+      *out = n.value;
+      return;
+    }
+  }
+  errors->push_back(v.path + ": \"" + v.text + "\" is not a known value");
+}
+// The names of an enum's table, for KeyDecl::OneOf.
+template <typename E>
+std::vector<std::string> AllowedNames() {
+  std::vector<std::string> names;
+  for (const EnumName<E>& n : NamesOf(E{})) names.emplace_back(n.name);
+  return names;
 }
 template <typename Item>
 void Assign(std::vector<Item>* out, const Value& v, Errors* errors) {

@@ -1,0 +1,76 @@
+// Settings with a fixed set of values are parsed once into enums (agent/config/config.h).
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+#include "agent/config/config.h"
+#include "agent/config/config_schema.h"
+
+using namespace ferry;
+using agent::FullPolicy;
+using agent::SyncMode;
+
+namespace {
+
+platform::Result<agent::Config> Parse(const std::string& storage, const std::string& log = "{}") {
+  return agent::ParseConfig(R"({"gateway":{"id":"g"},"mqtt":{"subscriptions":[{"topic":"#"}]},)"
+                            R"("upstream":{"url":"http://h/"},"storage":)" +
+                            storage + R"(,"log":)" + log + "}");
+}
+
+// Every name the declaration allows for `path` maps to a distinct value of its enum.
+template <typename E>
+void CheckDeclarationMatchesTable(const std::string& path) {
+  CAPTURE(path);
+  const agent::schema::KeyInfo* info = nullptr;
+  for (const auto& key : agent::schema::KeysOf<agent::Config>()) {
+    if (key.info.path == path) info = &key.info;
+  }
+  REQUIRE(info != nullptr);
+  std::set<E> values;
+  for (const std::string& name : info->allowed) {
+    bool found = false;
+    for (const auto& n : agent::NamesOf(E{})) {
+      if (n.name == name) values.insert(n.value), found = true;
+    }
+    CHECK_MESSAGE(found, name);
+  }
+  CHECK(values.size() == info->allowed.size());
+  CHECK(info->allowed.size() == agent::NamesOf(E{}).size());
+}
+
+}  // namespace
+
+// Finding 12 of issue 10: storage.full_policy, storage.sync and log.format were strings compared
+// where they were used ("drop_oldest"), so a value that slipped past the check would silently
+// mean the default.
+TEST_CASE("regression issue 10 #12: enum settings are parsed once, into their types") {
+  auto c = Parse(R"({"sync":"normal","full_policy":"drop_oldest"})", R"({"format":"json"})");
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  CHECK(c->storage.sync == SyncMode::kNormal);
+  CHECK(c->storage.full_policy == FullPolicy::kDropOldest);
+  CHECK(c->log.format == platform::LogFormat::kJson);
+  auto d = Parse("{}");
+  REQUIRE(d.ok());
+  CHECK(d->storage.sync == SyncMode::kFull);
+  CHECK(d->storage.full_policy == FullPolicy::kBlock);
+  CHECK(d->log.format == platform::LogFormat::kText);
+  CHECK(agent::NameOf(FullPolicy::kDropOldest) == "drop_oldest");
+}
+
+TEST_CASE("a wrong enum value is a config error naming its key, never a default") {
+  auto c = Parse(R"({"full_policy":"drop_newest"})");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().starts_with(
+      "/storage/full_policy: expected one of \"block\", \"drop_oldest\""));
+  auto s = Parse(R"({"sync":"FULL"})");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().starts_with("/storage/sync: "));
+}
+
+TEST_CASE("the declaration's allowed values and the enums' tables are the same") {
+  CheckDeclarationMatchesTable<SyncMode>("/storage/sync");
+  CheckDeclarationMatchesTable<FullPolicy>("/storage/full_policy");
+  CheckDeclarationMatchesTable<platform::LogFormat>("/log/format");
+}
