@@ -54,14 +54,19 @@ class S3FaultProxy:
                     self.wfile.write(SLOWDOWN)
                     return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
-                conn.putrequest(self.command, self.path, skip_host=True,
-                                skip_accept_encoding=True)
-                for name, value in self.headers.items():
-                    conn.putheader(name, value)
-                conn.endheaders(body)
-                resp = conn.getresponse()
-                data = resp.read()
-                conn.close()
+                try:
+                    conn.putrequest(self.command, self.path, skip_host=True,
+                                    skip_accept_encoding=True)
+                    for name, value in self.headers.items():
+                        conn.putheader(name, value)
+                    conn.endheaders(body)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                except OSError:
+                    self.close_connection = True  # the store is down: so is the answer
+                    return
+                finally:
+                    conn.close()
                 if self.command == "PUT" and resp.status == 200 and self._take("lose"):
                     with proxy.lock:
                         proxy.lost += 1
