@@ -28,6 +28,8 @@ void ApplyLogSettings(const Config& config) {
   platform::SetLogFormat(config.log.format);
 }
 
+}  // namespace
+
 // The parts that run under one config: normalizer, intake, MQTT source, uploader, forwarder,
 // and their two threads. Replaced as a whole on reload.
 class Pipeline {
@@ -75,83 +77,74 @@ class Pipeline {
   std::thread intake_thread_, forward_thread_;
 };
 
-class Agent {
- public:
-  Agent(const Config& config, std::string path, storage::Queue& queue)
-      : initial_(config), path_(std::move(path)), queue_(queue) {}
+Agent::Agent(const Config& config, std::string path, storage::Queue& queue,
+             platform::Clock& clock)
+    : initial_(config), path_(std::move(path)), queue_(queue), clock_(clock) {}
 
-  // Starts the pipeline under `config`. kInvalidArgument when its upstream cannot be used.
-  platform::Status StartPipeline(std::shared_ptr<const Config> config) {
-    auto uploader = CreateUploader(*config);
-    if (!uploader.ok()) return uploader.status();
-    auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
-    if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
-    ApplyLogSettings(*config);
-    queue_.SetPolicy(config->storage.max_size,
-                     config->storage.full_policy == FullPolicy::kDropOldest);
-    platform::Status dl = queue_.SetDeadLetterPolicy(
-        config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
-    if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
-    pipeline_ = std::make_unique<Pipeline>(std::move(config), queue_, metrics_, state_,
-                                           platform::SystemClock(), std::move(*uploader),
-                                           acks.ok() ? *acks : std::vector<std::string>());
-    return platform::Status::Ok();
-  }
+Agent::~Agent() { Stop(); }
 
-  // Re-reads the config file; keeps everything as it is when the file is not valid.
-  platform::Status Reload() {
-    std::lock_guard<std::mutex> lock(mu_);
-    platform::NotifyServiceManager("RELOADING=1");
-    platform::Status st = ReloadLocked();
-    state_.SetReload(st.ok() ? "ok" : st.message(), platform::SystemClock().WallMillis());
-    platform::NotifyServiceManager("READY=1");
+platform::Status Agent::StartPipeline(std::shared_ptr<const Config> config) {
+  auto uploader = CreateUploader(*config);
+  if (!uploader.ok()) return uploader.status();
+  auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
+  if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
+  ApplyLogSettings(*config);
+  queue_.SetPolicy(config->storage.max_size,
+                   config->storage.full_policy == FullPolicy::kDropOldest);
+  platform::Status dl = queue_.SetDeadLetterPolicy(
+      config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
+  if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
+  pipeline_ = std::make_unique<Pipeline>(std::move(config), queue_, metrics_, state_, clock_,
+                                         std::move(*uploader),
+                                         acks.ok() ? *acks : std::vector<std::string>());
+  return platform::Status::Ok();
+}
+
+platform::Status Agent::Reload() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_ || !pipeline_) return platform::Status::Unavailable("stopping");
+  platform::NotifyServiceManager("RELOADING=1");
+  platform::Status st = ReloadLocked();
+  state_.SetReload(st.ok() ? "ok" : st.message(), clock_.WallMillis());
+  platform::NotifyServiceManager("READY=1");
+  return st;
+}
+
+platform::Result<ReplayResult> Agent::Replay(std::span<const int64_t> ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_ || !pipeline_) return platform::Status::Unavailable("stopping");
+  return ReplayDeadLetters(pipeline_->config(), pipeline_->normalizer(), queue_, metrics_, clock_,
+                           ids);
+}
+
+void Agent::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+  if (!pipeline_) return;
+  pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
+  pipeline_.reset();
+}
+
+platform::Status Agent::ReloadLocked() {
+  auto fresh = LoadConfig(path_);
+  platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
+  if (st.ok()) st = CreateUploader(*fresh).status();  // an upstream we can use
+  if (!st.ok()) {
+    platform::LogError("agent", "reload: " + path_ + " not applied, keeping the running config: " +
+                                    st.message());
     return st;
   }
-
-  platform::Result<ReplayResult> Replay(std::span<const int64_t> ids) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return ReplayDeadLetters(pipeline_->config(), pipeline_->normalizer(), queue_, metrics_, ids);
+  for (const std::string& key : KeepRestartOnlySettings(initial_, &*fresh)) {
+    platform::LogWarn("agent", "reload: " + key + " changed; it applies after a restart");
   }
+  pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
+  pipeline_.reset();
+  st = StartPipeline(std::make_shared<const Config>(std::move(*fresh)));
+  if (st.ok()) platform::LogInfo("agent", "reload: applied " + path_);
+  return st;
+}
 
-  void Stop() {
-    std::lock_guard<std::mutex> lock(mu_);
-    pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
-    pipeline_.reset();
-  }
-
-  Metrics& metrics() { return metrics_; }
-  AgentState& state() { return state_; }
-
- private:
-  platform::Status ReloadLocked() {
-    auto fresh = LoadConfig(path_);
-    platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
-    if (st.ok()) st = CreateUploader(*fresh).status();  // an upstream we can use
-    if (!st.ok()) {
-      platform::LogError("agent", "reload: " + path_ +
-                                      " not applied, keeping the running "
-                                      "config: " +
-                                      st.message());
-      return st;
-    }
-    for (const std::string& key : KeepRestartOnlySettings(initial_, &*fresh)) {
-      platform::LogWarn("agent", "reload: " + key + " changed; it applies after a restart");
-    }
-    pipeline_->Stop(pipeline_->config().upstream.shutdown_grace_ms);
-    pipeline_.reset();
-    st = StartPipeline(std::make_shared<const Config>(std::move(*fresh)));
-    if (st.ok()) platform::LogInfo("agent", "reload: applied " + path_);
-    return st;
-  }
-
-  const Config& initial_;
-  std::string path_;
-  storage::Queue& queue_;
-  Metrics metrics_;
-  AgentState state_;
-  std::mutex mu_;
-  std::unique_ptr<Pipeline> pipeline_;
-};
+namespace {
 
 // Waits for signals; keeps the service manager's watchdog fed while the loops are alive.
 void MainLoop(Agent& agent) {
@@ -197,18 +190,19 @@ int RunAgent(const Config& config, const std::string& config_path) {
   ApplyLogSettings(config);
   platform::Clock& clock = platform::SystemClock();
   platform::OsRandom random;
-  storage::QueueOptions qopts{config.storage.path,
-                              config.storage.max_size,
-                              config.storage.sync == SyncMode::kFull,
-                              config.storage.compression_level,
-                              config.storage.full_policy == FullPolicy::kDropOldest,
-                              platform::BootId()};
+  storage::QueueOptions qopts;
+  qopts.path = config.storage.path;
+  qopts.max_bytes = config.storage.max_size;
+  qopts.sync_full = config.storage.sync == SyncMode::kFull;
+  qopts.compression_level = config.storage.compression_level;
+  qopts.drop_oldest = config.storage.full_policy == FullPolicy::kDropOldest;
+  qopts.boot_id = platform::BootId();
   auto queue = storage::Queue::Open(qopts, clock, random);
   if (!queue.ok()) {
     platform::LogError("agent", "cannot open the queue: " + queue.status().ToString());
     return 1;
   }
-  Agent agent(config, config_path, **queue);
+  Agent agent(config, config_path, **queue, clock);
   if (!(*queue)->Stats().quarantined.empty()) agent.metrics().queue_quarantined = 1;
   agent.state().SetReload("ok", clock.WallMillis());
   platform::Status st = agent.StartPipeline(std::make_shared<const Config>(config));
@@ -232,9 +226,11 @@ int RunAgent(const Config& config, const std::string& config_path) {
   platform::NotifyServiceManager("READY=1\nSTATUS=running");
   MainLoop(agent);
   platform::NotifyServiceManager("STOPPING=1");
-  platform::LogInfo("agent", "stopping: intake first, then the forwarder");
-  agent.Stop();
+  platform::LogInfo("agent", "stopping: the status server, then intake, then the forwarder");
+  // The server first: a replay or reload it is answering finishes before the pipeline goes,
+  // and none starts after (Agent answers "stopping" to any that still comes).
   server.Stop();
+  agent.Stop();
   platform::LogInfo("agent", "stopped cleanly");
   return 0;
 }

@@ -17,8 +17,8 @@ constexpr int kPage = 500;
 // One page of dead letters turned into one append.
 class ReplayGroup {
  public:
-  ReplayGroup(const Config& config, const Normalizer& normalizer)
-      : config_(config), normalizer_(normalizer) {}
+  ReplayGroup(const Config& config, const Normalizer& normalizer, platform::Clock& clock)
+      : config_(config), normalizer_(normalizer), clock_(clock) {}
 
   void Add(const storage::DeadLetter& d, ReplayResult* result) {
     ids_.push_back(d.id);
@@ -50,6 +50,8 @@ class ReplayGroup {
     storage::AppendRequest req;
     req.count = static_cast<uint32_t>(records_.size() + refused_.size());
     req.oldest_received_ms = records_.empty() ? 0 : records_[0].received_ms;
+    // Aged for storage.max_age from now: left at 0, the group's age would be the uptime.
+    req.oldest_received_mono_ms = clock_.MonotonicMillis();
     req.dead_letters = dead_;
     req.replayed_dead_letters = ids_;
     const std::string& epoch = queue.epoch();
@@ -96,6 +98,7 @@ class ReplayGroup {
 
   const Config& config_;
   const Normalizer& normalizer_;
+  platform::Clock& clock_;
   std::vector<int64_t> ids_;
   std::vector<Pending> records_;
   std::vector<nlohmann::ordered_json> refused_;
@@ -104,8 +107,9 @@ class ReplayGroup {
 };
 
 Status ReplayPage(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
-                  const std::vector<storage::DeadLetter>& page, ReplayResult* result) {
-  ReplayGroup group(config, normalizer);
+                  platform::Clock& clock, const std::vector<storage::DeadLetter>& page,
+                  ReplayResult* result) {
+  ReplayGroup group(config, normalizer, clock);
   for (const storage::DeadLetter& d : page) group.Add(d, result);
   return group.Append(queue, result);
 }
@@ -114,7 +118,7 @@ Status ReplayPage(const Config& config, const Normalizer& normalizer, storage::Q
 
 Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& normalizer,
                                        storage::Queue& queue, Metrics& metrics,
-                                       std::span<const int64_t> ids) {
+                                       platform::Clock& clock, std::span<const int64_t> ids) {
   ReplayResult result;
   std::vector<int64_t> all;
   if (ids.empty()) {
@@ -133,7 +137,7 @@ Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& n
     auto page = queue.GetDeadLetters(ids.subspan(i, std::min<size_t>(kPage, ids.size() - i)));
     if (!page.ok()) return page.status();
     if (page->empty()) continue;
-    FERRY_RETURN_IF_ERROR(ReplayPage(config, normalizer, queue, *page, &result));
+    FERRY_RETURN_IF_ERROR(ReplayPage(config, normalizer, queue, clock, *page, &result));
   }
   metrics.records_stored += result.records;
   metrics.dead_letters_replayed += result.replayed;

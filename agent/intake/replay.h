@@ -15,6 +15,7 @@
 #include "agent/config/config.h"
 #include "agent/normalize/normalizer.h"
 #include "agent/status/metrics.h"
+#include "platform/clock.h"
 #include "platform/status.h"
 #include "storage/queue.h"
 
@@ -29,8 +30,12 @@ struct ReplayResult {
 
 // Replays the dead letters with `ids`, or all of them when `ids` is empty (in pages, each its
 // own transaction). Unknown ids are skipped. Errors are the queue's (kNoSpace, kIoError).
+// `clock` must be the queue's: a replayed record's age for storage.max_age counts from its
+// replay (its monotonic receive time is now), so a dead letter older than max_age does not
+// expire the moment it is replayed; its `received_at` stays the original receive time.
 platform::Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& normalizer,
                                                  storage::Queue& queue, Metrics& metrics,
+                                                 platform::Clock& clock,
                                                  std::span<const int64_t> ids);
 
 }  // namespace ferry::agent

@@ -1,0 +1,26 @@
+// A queue for tests of the agent's parts: in `path`, without fsync, with a fixed boot id.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+
+#include "platform/random.h"
+#include "storage/queue.h"
+
+namespace ferry::testing {
+
+inline std::unique_ptr<storage::Queue> OpenTestQueue(const std::string& path,
+                                                     platform::Clock& clock) {
+  storage::QueueOptions options;
+  options.path = path;
+  options.sync_full = false;
+  options.boot_id = "boot";
+  platform::FixedRandom random(1);
+  auto queue = storage::Queue::Open(options, clock, random);
+  REQUIRE_MESSAGE(queue.ok(), queue.status().ToString());
+  return std::move(*queue);
+}
+
+}  // namespace ferry::testing
