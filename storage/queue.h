@@ -182,10 +182,22 @@ class Queue {
   // Replaces the batch by two halves split by sequence range (for 413 and bisection).
   // kInvalidArgument when the batch holds a single sequence number.
   platform::Status SplitBatch(uint64_t first_seq, uint64_t last_seq);
+  // Replaces the batch [first_seq, last_seq] by [first_seq, at-1] and [at, last_seq] (to part
+  // a block that cannot be read from the rest). kInvalidArgument unless first_seq < at <= last_seq.
+  platform::Status SplitBatchAt(uint64_t first_seq, uint64_t last_seq, uint64_t at);
   // Moves the records of a (usually one-record) batch to the dead letters with `reason`;
   // `lines` are the records as sent, one per line. The batch leaves the queue.
   platform::Status DeadLetterBatch(uint64_t first_seq, uint64_t last_seq, std::string_view reason,
                                    std::string_view lines);
+  // For a batch whose stored blocks cannot be read or decoded (the forwarder gave up on it):
+  // moves each block overlapping [first_seq, last_seq] to the dead letters as it is stored
+  // (its zstd bytes as the payload, no topic, `reason`; a block that began in an earlier batch
+  // is not copied again), and the batch leaves the queue like a delivered one, so delivery
+  // goes on. Returns the records that left (the range less the numbers removed before). When
+  // even the rows cannot be read, one dead letter with an empty payload says so. Errors as
+  // DeadLetterBatch (kIoError, kNoSpace, kInvalidArgument when an older batch is pending).
+  platform::Result<uint64_t> DeadLetterUnreadableBatch(uint64_t first_seq, uint64_t last_seq,
+                                                       std::string_view reason);
 
   // Dead letters, oldest first; `after_id` for paging.
   platform::Result<std::vector<DeadLetter>> ListDeadLetters(int64_t after_id, int limit);

@@ -194,14 +194,20 @@ Status Queue::NoteAttempt(uint64_t first_seq) {
 
 Status Queue::SplitBatch(uint64_t first_seq, uint64_t last_seq) {
   if (first_seq >= last_seq) return Status::InvalidArgument("a one-record batch cannot be split");
+  return SplitBatchAt(first_seq, last_seq, first_seq + (last_seq - first_seq) / 2 + 1);
+}
+
+Status Queue::SplitBatchAt(uint64_t first_seq, uint64_t last_seq, uint64_t at) {
+  if (at <= first_seq || at > last_seq) {
+    return Status::InvalidArgument("a batch is split inside its range");
+  }
   std::lock_guard<std::mutex> lock(mu_);
-  uint64_t mid = first_seq + (last_seq - first_seq) / 2;
   FERRY_RETURN_IF_ERROR(stmts_->begin.Run());
-  Status st = stmts_->split_batch.Bind(1, static_cast<int64_t>(mid))
+  Status st = stmts_->split_batch.Bind(1, static_cast<int64_t>(at - 1))
                   .Bind(2, static_cast<int64_t>(first_seq))
                   .Run();
   if (st.ok()) {
-    st = stmts_->insert_batch.Bind(1, static_cast<int64_t>(mid + 1))
+    st = stmts_->insert_batch.Bind(1, static_cast<int64_t>(at))
              .Bind(2, static_cast<int64_t>(last_seq))
              .Run();
   }
@@ -221,6 +227,29 @@ Status Queue::DeadLetterBatch(uint64_t first_seq, uint64_t last_seq, std::string
   std::lock_guard<std::mutex> lock(mu_);
   // The records now live in the dead letters: they leave the queue like delivered ones.
   return FinishBatch(first_seq, last_seq, dead, reason);
+}
+
+Result<uint64_t> Queue::DeadLetterUnreadableBatch(uint64_t first_seq, uint64_t last_seq,
+                                                  std::string_view reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<std::optional<BatchPlan>> plan = LoadBatch(first_seq, last_seq, 0);
+  std::vector<std::string> raw;
+  std::string why(reason);
+  uint64_t removed = 0;
+  if (plan.ok() && plan->has_value()) {
+    for (BatchPlan::Block& block : (*plan)->blocks) {
+      // A block cut by an earlier batch went to the dead letters with that batch.
+      raw.push_back(block.first_seq < first_seq ? std::string() : std::move(block.data));
+    }
+    removed = (*plan)->removed.size();
+  } else {
+    why += " (the stored rows cannot be read either: " +
+           (plan.ok() ? std::string("none found") : plan.status().ToString()) + ")";
+  }
+  if (raw.empty()) raw.emplace_back();
+  std::vector<std::string_view> dead(raw.begin(), raw.end());
+  FERRY_RETURN_IF_ERROR(FinishBatch(first_seq, last_seq, dead, why));
+  return last_seq - first_seq + 1 - std::min(removed, last_seq - first_seq + 1);
 }
 
 Result<std::vector<DeadLetter>> Queue::ListDeadLetters(int64_t after_id, int limit) {

@@ -25,6 +25,30 @@ std::string BatchKey(std::string_view gateway, std::string_view epoch, uint64_t 
   return key;
 }
 
+const char* UpstreamStateName(UpstreamState state) {
+  switch (state) {
+    case UpstreamState::kIdle:
+      return "idle";
+    case UpstreamState::kSending:
+      return "sending";
+    case UpstreamState::kOk:
+      return "ok";
+    case UpstreamState::kBackoff:
+      return "backoff";
+    case UpstreamState::kUnreachable:
+      return "unreachable";
+    case UpstreamState::kAuthFailed:
+      return "auth_failed";
+  }
+  return "idle";
+}
+
+int64_t SendCostMs(uint64_t bytes, uint64_t bytes_per_second) {
+  if (bytes_per_second == 0) return 0;
+  // bytes * 1000 fits 64 bits for any body under 18 PB.
+  return static_cast<int64_t>(bytes * uint64_t{1000} / bytes_per_second);
+}
+
 Forwarder::Forwarder(const Config& config, storage::Queue& queue, Uploader& uploader,
                      Metrics& metrics, AgentState& state, platform::Clock& clock,
                      platform::Random& random)
@@ -68,7 +92,7 @@ void Forwarder::Publish() {
   int64_t now = clock_.MonotonicMillis();
   int64_t next = breaker_.open() ? breaker_.next_probe_ms() : next_attempt_ms_;
   int64_t next_wall = next > now ? clock_.WallMillis() + (next - now) : 0;
-  state_.SetUpstream(upstream_state_, next_wall);
+  state_.SetUpstream(UpstreamStateName(upstream_state_), next_wall);
   state_.SetBreaker(BreakerStateName(breaker_.state()), breaker_.consecutive_failures());
 }
 
@@ -122,32 +146,91 @@ int64_t Forwarder::Round() {
   }
   if (!plan->has_value()) {
     if (queue_.Stats().records == 0) pending_since_ms_ = -1;
-    if (breaker_.consecutive_failures() == 0) upstream_state_ = "idle";
+    if (breaker_.consecutive_failures() == 0) upstream_state_ = UpstreamState::kIdle;
     if (pending_since_ms_ < 0) return kIdlePollMs;
     return std::min(kIdlePollMs, pending_since_ms_ + config_.upstream.batch_linger_ms - now);
   }
   pending_since_ms_ = -1;
   const storage::BatchPlan& p = **plan;
   Status st = assembler_.Assemble(p, &batch_);
-  if (!st.ok()) {
-    Fail("assembling batch " + std::to_string(p.first_seq), st);
-    return kStorageErrorDelayMs;
-  }
+  if (!st.ok()) return Unreadable(p, st);
+  if (bad_batch_first_ == p.first_seq) bad_batch_tries_ = 0;
   if (batch_.records == 0) {  // every record of the range left the queue already
     Status ack = queue_.Ack(p.first_seq, p.last_seq);
     if (!ack.ok()) Fail("removing empty batch", ack);
     return 0;
   }
   if (now < next_send_allowed_ms_) return next_send_allowed_ms_ - now;  // bandwidth cap
+  return SendRound(p, now);
+}
+
+// The first block of `p` that does not assemble on its own, as a range inside the batch; the
+// whole batch when none fails alone.
+std::pair<uint64_t, uint64_t> Forwarder::FirstBadBlock(const storage::BatchPlan& p) {
+  storage::AssembledBatch scratch;
+  for (const storage::BatchPlan::Block& block : p.blocks) {
+    storage::BatchPlan one;
+    one.first_seq = std::max(block.first_seq, p.first_seq);
+    one.last_seq = std::min(block.last_seq, p.last_seq);
+    one.blocks.push_back(block);
+    for (uint64_t seq : p.removed) {
+      if (seq >= one.first_seq && seq <= one.last_seq) one.removed.push_back(seq);
+    }
+    if (!assembler_.Assemble(one, &scratch).ok()) return {one.first_seq, one.last_seq};
+  }
+  return {p.first_seq, p.last_seq};
+}
+
+// A batch whose blocks do not read: retried a few times (a read error may pass); then the
+// first bad block is parted from the readable ones around it, and leaves the way to the
+// landing zone for the dead letters, its raw bytes and the reason kept.
+int64_t Forwarder::Unreadable(const storage::BatchPlan& p, const Status& st) {
+  std::string what =
+      "assembling batch " + std::to_string(p.first_seq) + "-" + std::to_string(p.last_seq);
+  if (bad_batch_first_ != p.first_seq) bad_batch_tries_ = 0;
+  bad_batch_first_ = p.first_seq;
+  if (++bad_batch_tries_ < kBadBatchTries) {
+    Fail(what, st);
+    return kStorageErrorDelayMs;
+  }
+  auto [bad_first, bad_last] = FirstBadBlock(p);
+  if (bad_first > p.first_seq || bad_last < p.last_seq) {
+    uint64_t at = bad_first > p.first_seq ? bad_first : bad_last + 1;
+    Status split = queue_.SplitBatchAt(p.first_seq, p.last_seq, at);
+    if (!split.ok()) {
+      Fail(what + ": parting its unreadable block", split);
+      return kStorageErrorDelayMs;
+    }
+    bad_batch_first_ = bad_first;  // tried enough: it goes once it is a batch of its own
+    bad_batch_tries_ = kBadBatchTries - 1;
+    return 0;
+  }
+  std::string reason = "unreadable stored block: " + st.ToString();
+  platform::Result<uint64_t> moved =
+      queue_.DeadLetterUnreadableBatch(p.first_seq, p.last_seq, reason);
+  if (!moved.ok()) {
+    Fail(what + ": moving its blocks to the dead letters", moved.status());
+    return kStorageErrorDelayMs;
+  }
+  bad_batch_tries_ = 0;
+  metrics_.records_dead_lettered.Add("unreadable_block", *moved);
+  state_.SetLastError(what + ": " + reason, clock_.WallMillis());
+  platform::LogError("forward", what + " failed " + std::to_string(kBadBatchTries) +
+                                    " times: its block (" + std::to_string(*moved) +
+                                    " records) moved to the dead letters as stored: " + reason);
+  return 0;
+}
+
+// Sends the assembled batch and acts on the answer.
+int64_t Forwarder::SendRound(const storage::BatchPlan& p, int64_t now) {
   std::string key = BatchKey(config_.gateway.id, queue_.epoch(), p.first_seq, p.last_seq);
-  upstream_state_ = breaker_.consecutive_failures() == 0 ? "sending" : upstream_state_;
+  if (breaker_.consecutive_failures() == 0) upstream_state_ = UpstreamState::kSending;
   UploadResponse resp = uploader_.Send({key, batch_.records, batch_.compressed, &batch_.body});
   metrics_.upstream_requests.Add(resp.status ? std::to_string(resp.status) : "error");
   metrics_.upstream_bytes_sent += batch_.body.size();
   if (config_.upstream.max_bytes_per_second > 0) {
-    int64_t cost_ms =
-        static_cast<int64_t>(batch_.body.size() * 1000 / config_.upstream.max_bytes_per_second);
-    next_send_allowed_ms_ = std::max(next_send_allowed_ms_, now) + cost_ms;
+    next_send_allowed_ms_ = std::max(next_send_allowed_ms_, now) +
+                            SendCostMs(batch_.body.size(), config_.upstream.max_bytes_per_second);
   }
   Verdict verdict = ClassifyResponse(resp.status, resp.retry_after, clock_.WallMillis(), resp.body);
   std::string why = resp.status ? "HTTP " + std::to_string(resp.status) + ": " + resp.body
@@ -167,7 +250,7 @@ void Forwarder::Apply(const storage::BatchPlan& p, const Verdict& verdict, const
       metrics_.records_delivered += batch_.records;
       ++metrics_.batches_delivered;
       breaker_.OnSuccess();
-      upstream_state_ = "ok";
+      upstream_state_ = UpstreamState::kOk;
       return;
     }
     case VerdictKind::kRetry: {
@@ -177,7 +260,7 @@ void Forwarder::Apply(const storage::BatchPlan& p, const Verdict& verdict, const
     }
     case VerdictKind::kAuthFailed:
       state_.SetLastError("upstream refused our credentials: " + why, clock_.WallMillis());
-      upstream_state_ = "auth_failed";
+      upstream_state_ = UpstreamState::kAuthFailed;
       next_attempt_ms_ = clock_.MonotonicMillis() + backoff_.max_ms;
       return;
     case VerdictKind::kSplit:
@@ -202,14 +285,14 @@ void Forwarder::Failed(const Verdict& verdict, const std::string& why) {
   int64_t delay = verdict.retry_after_ms >= 0 ? std::min(verdict.retry_after_ms, kMaxRetryAfterMs)
                                               : BackoffDelayMs(backoff_, attempt, random_);
   next_attempt_ms_ = now + delay;
-  upstream_state_ = "backoff";
+  upstream_state_ = UpstreamState::kBackoff;
   if (breaker_.OnFailure(now)) {
     platform::LogWarn("forward", "circuit breaker open after " + std::to_string(attempt + 1) +
                                      " failures: probing every " +
                                      FormatDuration(config_.upstream.breaker_probe_ms));
   }
   if (breaker_.open()) {
-    upstream_state_ = "unreachable";
+    upstream_state_ = UpstreamState::kUnreachable;
     if (verdict.retry_after_ms >= 0) breaker_.DelayProbe(next_attempt_ms_);
   }
 }

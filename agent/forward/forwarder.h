@@ -3,13 +3,21 @@
 // circuit breaker, the bandwidth cap, the linger timer, the upstream counters, and the queue's
 // housekeeping (expiry, giving space back). Timers use the monotonic clock.
 //
-// Run() is the forwarder thread's body. Wake() may be called from other threads.
+// A batch whose stored blocks cannot be read or decoded is tried kBadBatchTries times (a read
+// error may pass); then its first bad block is parted from the readable blocks around it (the
+// batch is split at the block's edges) and goes to the dead letters as it is stored, with the
+// reason, counted in ferry_records_dead_lettered_total{reason="unreadable_block"}; delivery
+// goes on.
+//
+// Run() is the forwarder thread's body. Wake() may be called from other threads. Round() is
+// one step of Run(), for tests with a fake uploader and a fake clock.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 #include "agent/config/config.h"
 #include "agent/forward/backoff.h"
@@ -25,8 +33,19 @@
 
 namespace ferry::agent {
 
+// What the forwarder is doing, for /status ("upstream.state").
+enum class UpstreamState { kIdle, kSending, kOk, kBackoff, kUnreachable, kAuthFailed };
+const char* UpstreamStateName(UpstreamState state);
+
+// Milliseconds a body of `bytes` costs under a bandwidth cap of `bytes_per_second` (> 0),
+// computed in 64 bits: size_t is 32 bits on armhf.
+int64_t SendCostMs(uint64_t bytes, uint64_t bytes_per_second);
+
 class Forwarder {
  public:
+  // Tries of a batch whose blocks cannot be read before they go to the dead letters.
+  static constexpr uint32_t kBadBatchTries = 3;
+
   Forwarder(const Config& config, storage::Queue& queue, Uploader& uploader, Metrics& metrics,
             AgentState& state, platform::Clock& clock, platform::Random& random);
 
@@ -35,16 +54,23 @@ class Forwarder {
   // New records were queued: look now rather than at the next poll.
   void Wake();
 
- private:
   // One round: probe, or form or resume a batch, send it, act on the answer. Returns the time
-  // to wait before the next round, in ms.
+  // to wait before the next round, in ms (0: go on at once). Not thread-safe against Run().
   int64_t Round();
+  // Expiry and giving space back, at most every 10 s.
+  void Housekeeping(int64_t now);
+  UpstreamState upstream_state() const { return upstream_state_; }
+  const CircuitBreaker& breaker() const { return breaker_; }
+
+ private:
+  int64_t SendRound(const storage::BatchPlan& plan, int64_t now);
+  int64_t Unreadable(const storage::BatchPlan& plan, const platform::Status& st);
+  std::pair<uint64_t, uint64_t> FirstBadBlock(const storage::BatchPlan& plan);
   int64_t ProbeRound(int64_t now);
   void Apply(const storage::BatchPlan& plan, const Verdict& verdict, const std::string& why);
   void Failed(const Verdict& verdict, const std::string& why);
   void Reject(const storage::BatchPlan& plan, const std::string& reason);
   void Fail(const std::string& what, const platform::Status& st);
-  void Housekeeping(int64_t now);
   void Publish();
   void WaitFor(int64_t ms, const std::atomic<bool>& stop);
 
@@ -59,11 +85,13 @@ class Forwarder {
   storage::AssembledBatch batch_;
   BackoffPolicy backoff_;
   CircuitBreaker breaker_;
-  std::string upstream_state_ = "idle";
+  UpstreamState upstream_state_ = UpstreamState::kIdle;
   int64_t next_attempt_ms_ = 0;       // monotonic
   int64_t pending_since_ms_ = -1;     // monotonic time records were first seen waiting
   int64_t next_send_allowed_ms_ = 0;  // bandwidth cap
   int64_t next_housekeeping_ms_ = 0;
+  uint64_t bad_batch_first_ = 0;  // the batch whose blocks did not read, and how often
+  uint32_t bad_batch_tries_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = false;

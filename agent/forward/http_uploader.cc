@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
+
 #include "agent/forward/s3_uploader.h"
 #include "agent/forward/tls_refusal.h"
 #include "agent/tls/tls_error.h"
@@ -131,18 +133,41 @@ UploadResponse HttpUploader::Send(const UploadRequest& req) {
       {"Ferry-Schema", "1"},
   };
   if (req.compressed) headers.emplace("Content-Encoding", "zstd");
+  headers.emplace("Content-Type", "application/x-ndjson");
   UploadResponse out;
   bool fresh_connection = client_->is_socket_open() == 0;
   ERR_clear_error();
-  httplib::Result res = client_->Post(path_, headers, *req.body, "application/x-ndjson");
+  httplib::Request request;
+  request.method = "POST";
+  request.path = path_;
+  request.headers = std::move(headers);
+  request.body = *req.body;
+  // The answer's status and headers come first; its body is kept up to the cap while it is
+  // read, and reading stops there: a hostile landing zone cannot make us hold more.
+  bool cut = false;
+  request.response_handler = [&](const httplib::Response& r) {
+    out.status = r.status;
+    out.retry_after = r.get_header_value("Retry-After");
+    return true;
+  };
+  request.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    size_t room = UploadResponse::kMaxResponseBody - out.body.size();
+    out.body.append(data, std::min(n, room));
+    cut = n > room;
+    return !cut;
+  };
+  httplib::Result res = client_->send(request);
+  if (!res && cut) {
+    client_->stop();  // the rest of the body is left unread: this connection cannot be reused
+    return out;
+  }
   if (!res) {
+    out = UploadResponse();
     out.error = DescribeFailure(res.error(), fresh_connection);
     client_->stop();  // drop a half-dead keep-alive connection
     return out;
   }
   out.status = res->status;
-  out.body = res->body.substr(0, UploadResponse::kMaxResponseBody);
-  out.retry_after = res->get_header_value("Retry-After");
   return out;
 }
 

@@ -7,6 +7,23 @@
 
 namespace ferry::agent {
 
+namespace {
+
+// Milliseconds since 1970 of a UTC calendar time, in 64 bits: timegm's time_t is 32 bits on
+// armhf (Debian 12) and wraps for dates past 2038. (Howard Hinnant's days_from_civil.)
+int64_t UtcMillis(const tm& t) {
+  int64_t y = int64_t{t.tm_year} + 1900 - (t.tm_mon < 2 ? 1 : 0);
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t mp = (t.tm_mon + 10) % 12;  // tm_mon counts from January = 0; here March = 0
+  int64_t doy = (153 * mp + 2) / 5 + t.tm_mday - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = era * 146'097 + doe - 719'468;
+  return ((days * 24 + t.tm_hour) * 60 + t.tm_min) * 60'000 + int64_t{t.tm_sec} * 1000;
+}
+
+}  // namespace
+
 int64_t ParseRetryAfterMs(std::string_view value, int64_t now_wall_ms) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
@@ -20,7 +37,7 @@ int64_t ParseRetryAfterMs(std::string_view value, int64_t now_wall_ms) {
   std::string s(value);
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &t);
   if (!end || *end != '\0') return -1;
-  int64_t at_ms = static_cast<int64_t>(timegm(&t)) * 1000;
+  int64_t at_ms = UtcMillis(t);
   return at_ms > now_wall_ms ? at_ms - now_wall_ms : 0;
 }
 

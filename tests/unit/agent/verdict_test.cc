@@ -71,3 +71,13 @@ TEST_CASE("Retry-After forms") {
   CHECK(ParseRetryAfterMs("21 Oct 2015 08:28:00", kNow) == -1);
   CHECK(ParseRetryAfterMs("99999999999999", kNow) == 86'400'000LL * 365);  // capped at a year
 }
+
+// Finding 9 of issue 10 (32-bit overflow): an HTTP date was turned into seconds with timegm,
+// whose time_t is 32 bits on armhf (Debian 12) and wraps past 2038. (Fails before the fix on
+// armhf, where the cross-build runs these tests under qemu.)
+TEST_CASE("regression issue 10 #9: a Retry-After date past 2038 is read in 64 bits") {
+  const int64_t y2040 = 2'208'988'800'000;  // 2040-01-01T00:00:00Z
+  CHECK(ParseRetryAfterMs("Sun, 01 Jan 2040 00:00:00 GMT", y2040 - 60'000) == 60'000);
+  CHECK(ParseRetryAfterMs("Sun, 01 Jan 2040 00:00:00 GMT", y2040 + 1) == 0);
+  CHECK(ParseRetryAfterMs("Thu, 29 Feb 2024 12:00:00 GMT", 1'709'208'000'000 - 1'000) == 1'000);
+}
