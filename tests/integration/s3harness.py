@@ -1,8 +1,12 @@
-"""Helpers for the S3 tests: s3rver (npm; an S3 REST API on disk that checks SigV4) started on
-loopback, ferry-landing with --store s3://..., and reading what landed in the bucket.
+"""Helpers for the S3 tests: s3rver (npm; an S3 REST API on disk) started on loopback, ferry-landing with --store s3://..., and reading what landed in the bucket.
 
 s3rver and DuckDB come from tests/s3/package.json (+ package-lock.json): `npm ci` there, which
-toolchains/install-deps.sh runs, and which ensure_node_modules() runs when it was not."""
+toolchains/install-deps.sh runs, and which ensure_node_modules() runs when it was not.
+
+What s3rver 3.7 checks of a request: the access key id (InvalidAccessKeyId), the request time
+(RequestTimeTooSkewed), the bucket (NoSuchBucket). It does not verify SigV4 signatures (its
+code leaves them unimplemented), so a wrong secret is accepted here: the signatures themselves
+are libcurl's, and a store that verifies them (Ceph's RADOS Gateway, AWS) is what proves them."""
 
 from __future__ import annotations
 

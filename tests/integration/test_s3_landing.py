@@ -1,5 +1,4 @@
-"""ferry-landing --store s3://bucket/prefix in front of s3rver (a real S3 REST API that checks
-SigV4): ferry's batches land as objects <prefix>/gateway=G/dt=D/<key>.ndjson.zst with their
+"""ferry-landing --store s3://bucket/prefix in front of s3rver (the S3 REST API on disk): ferry's batches land as objects <prefix>/gateway=G/dt=D/<key>.ndjson.zst with their
 metadata, exactly once, also while the store is down for a while (ferry-landing answers 503 and
 ferry retries); a repeated key is found with a HEAD and answered {"duplicate":true}; DuckDB
 reads the objects with hive_partitioning and counts records per device and day."""

@@ -1,4 +1,4 @@
-"""ferry's s3:// upstream against s3rver (a real S3 REST API that checks SigV4): every batch is
+"""ferry's s3:// upstream against s3rver (the S3 REST API on disk): every batch is
 one object <prefix>/gateway=G/dt=D/<key>.ndjson.zst (dt: the first record's received_at) with
 its metadata, and every record lands exactly once through the faults an object store brings:
 503 SlowDown answers, PUTs whose answer is lost after the object was written (a proxy drops
