@@ -135,6 +135,11 @@ int main(int argc, char** argv) {
     std::fputs(landing::Usage().c_str(), stdout);
     return 0;
   }
+  if (options->version) {  // as `ferry --version` prints it
+    std::printf("ferry-landing %s (revision %s, %s, %s)\n", FERRY_VERSION, FERRY_GIT_REVISION,
+                FERRY_BUILD_TYPE, FERRY_TARGET_ARCH);
+    return 0;
+  }
   if (options->tls.enabled()) {
     ApplyLogOptions(*options);
     std::string warning;

@@ -11,7 +11,8 @@ namespace {
 
 using platform::Status;
 
-// Applies one "--name value" to `o`. InvalidArgument if the name is unknown or the value bad.
+// Applies one "--name value" to `o`. NotFound if the name is unknown, InvalidArgument if the
+// value is bad.
 Status SetOption(std::string_view name, const std::string& value, Options* o) {
   if (name == "--listen") {
     if (!agent::SplitHostPort(value, &o->host, &o->port)) {
@@ -62,7 +63,7 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
     }
     o->log_format = value;
   } else {
-    return Status::InvalidArgument("unknown option " + std::string(name));
+    return Status::NotFound("unknown option " + std::string(name));
   }
   return Status::Ok();
 }
@@ -101,6 +102,7 @@ std::string Usage() {
          "  --max-decompressed SIZE   largest decompressed body (default 256MiB)\n"
          "  --log-level LEVEL         debug, info (default), warn or error\n"
          "  --log-format FORMAT       text (default) or json, on stderr\n"
+         "  --help, --version         this text, or the version\n"
          "\n"
          "Exit codes: 0 after SIGTERM or SIGINT, 2 for a bad command line or unusable TLS files,\n"
          "1 when it cannot start or serve.\n";
@@ -115,6 +117,10 @@ platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
       o.help = true;
       return o;
     }
+    if (arg == "--version" || arg == "-V") {
+      o.version = true;
+      return o;
+    }
     if (arg.rfind("--", 0) != 0)
       return Status::InvalidArgument("unexpected argument '" + arg + "'");
     if (arg == "--s3-path-style") {
@@ -124,6 +130,11 @@ platform::Result<Options> ParseOptions(const std::vector<std::string>& args) {
     std::string name = arg;
     std::string value;
     size_t eq = arg.find('=');
+    // An unknown name is the error to report, also when no value follows (issue 14, item 7).
+    Options probe;
+    if (SetOption(arg.substr(0, eq), "", &probe).code() == platform::Code::kNotFound) {
+      return Status::InvalidArgument("unknown option " + arg.substr(0, eq));
+    }
     if (eq != std::string::npos) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);

@@ -19,6 +19,7 @@ namespace ferry::landing {
 
 struct Options {
   bool help = false;        // --help: print the usage and exit 0; nothing else is checked
+  bool version = false;     // --version, -V: print the version and exit 0; likewise
   std::string host;         // "127.0.0.1", "0.0.0.0", "::1" (brackets removed)
   int port = 0;             // 0: pick a free port
   std::string root;         // the directory store (--root DIR, or --store DIR)

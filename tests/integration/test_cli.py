@@ -3,6 +3,7 @@ shutdown on SIGTERM and SIGINT."""
 
 import json
 import signal
+import subprocess
 import time
 
 import harness
@@ -71,6 +72,17 @@ def test_version_and_missing_config(s: harness.Session) -> None:
     assert run.returncode in (1, 2), f"exit {run.returncode}; stderr: {run.stderr}"
     assert str(missing) in run.stderr or "does-not-exist.json" in run.stderr, \
         f"the message does not name the file: {run.stderr!r}"
+
+    landing = harness.require(harness.LANDING_BIN, "ferry-landing")
+    run = subprocess.run([str(landing), "--version"], capture_output=True, text=True, timeout=15)
+    print(f"ferry-landing --version: exit {run.returncode}, {run.stdout.strip()!r}")
+    assert run.returncode == 0 and run.stdout.startswith("ferry-landing "), run
+    assert harness.VERSION_RE.search(run.stdout), f"no version in {run.stdout!r}"
+    # issue 14, item 7: an unknown option was reported as "--bogus: value missing".
+    run = subprocess.run([str(landing), "--bogus"], capture_output=True, text=True, timeout=15)
+    print(f"ferry-landing --bogus: exit {run.returncode}, {run.stderr.splitlines()[:1]}")
+    assert run.returncode == 2, f"exit {run.returncode}"
+    assert run.stderr.startswith("ferry-landing: unknown option --bogus\n"), run.stderr
 
     run = harness.run_ferry("no-such-command")
     print(f"ferry no-such-command: exit {run.returncode}")
