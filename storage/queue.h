@@ -133,6 +133,12 @@ struct DeadLetter {
   std::optional<uint64_t> seq;  // set when the record had been queued (refused upstream)
 };
 
+// What Queue::Peek returns.
+struct QueuePeek {
+  uint64_t queued = 0;             // records queued in all (QueueStats::records)
+  std::vector<std::string> lines;  // the oldest records' NDJSON lines, oldest first
+};
+
 class Queue {
  public:
   ~Queue();
@@ -223,6 +229,13 @@ class Queue {
   static constexpr int kKeptAckRows = 4096;
   // The `acks` of the newest groups, newest first, until at least `min_bytes` are collected.
   platform::Result<std::vector<std::string>> RecentAcks(size_t min_bytes);
+
+  // A read-only look at the head of the queue (`ferry queue peek`): the NDJSON lines of the
+  // oldest `limit` records still queued, oldest first, each without its '\n', as they will be
+  // sent (delivered and removed records left out), and how many records are queued in all.
+  // Only the rows are read under the lock; the blocks are decoded outside it. Errors: kIoError
+  // when the rows cannot be read, kCorruption when a stored block does not decode.
+  platform::Result<QueuePeek> Peek(size_t limit);
 
   QueueStats Stats();
   // Bytes of buffers kept between appends (capacity); a large group's are released after it.

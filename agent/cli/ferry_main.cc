@@ -10,6 +10,7 @@
 #include "agent/config/config.h"
 #include "agent/normalize/rules_cli.h"
 #include "agent/status/dead_letters_cli.h"
+#include "agent/status/queue_cli.h"
 #include "agent/status/status_print.h"
 #include "agent/status/status_render.h"
 #include "platform/clock.h"
@@ -31,15 +32,17 @@ constexpr const char* kUsage =
     "       ferry dead-letters show ID [--url URL]\n"
     "       ferry dead-letters purge [--url URL] (--id ID ... | --all) [--token T]\n"
     "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n"
+    "       ferry queue peek [--url URL] [--limit N]  the oldest queued records, as sent\n"
     "       ferry normalize --config F --topic T (--payload P | --payload-file F | --hex H)\n"
     "       ferry test-rules --config F [--cases FILE]\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
   std::string command = "run";
-  std::string sub;       // dead-letters: list | show | replay | purge
+  std::string sub;       // dead-letters: list | show | replay | purge; queue: peek
   std::string help_for;  // `COMMAND --help`: that command's usage
   ferry::agent::DeadLettersArgs dl;
+  ferry::agent::QueuePeekArgs peek;
   std::string config = kDefaultConfig;
   std::string url;
   ferry::agent::StatusArgs status;
@@ -52,9 +55,11 @@ bool ParseArgs(int argc, char** argv, Args* a) {
   std::vector<std::string> rest(argv + 1, argv + argc);
   size_t i = 0;
   if (i < rest.size() && rest[i].rfind("-", 0) != 0) a->command = rest[i++];
-  if (a->command == "dead-letters" && i < rest.size() && rest[i].rfind("-", 0) != 0) {
+  bool has_sub = a->command == "dead-letters" || a->command == "queue";
+  if (has_sub && i < rest.size() && rest[i].rfind("-", 0) != 0) {
     a->sub = rest[i++];
-    if (a->sub == "show" && i < rest.size() && rest[i].rfind("-", 0) != 0) {
+    if (a->command == "dead-letters" && a->sub == "show" && i < rest.size() &&
+        rest[i].rfind("-", 0) != 0) {
       char* end = nullptr;
       long long id = strtoll(rest[i].c_str(), &end, 10);
       if (*end != '\0' || id <= 0) {
@@ -95,6 +100,7 @@ bool ParseArgs(int argc, char** argv, Args* a) {
         a->dl.after = n;
       } else if (arg == "--limit") {
         a->dl.limit = static_cast<int>(std::clamp<long long>(n, 1, 1000));
+        a->peek.limit = a->dl.limit;
       } else {
         a->dl.ids.push_back(n);
       }
@@ -204,6 +210,14 @@ int DeadLetters(Args a) {
   return rc;
 }
 
+int Queue(Args a) {
+  a.peek.url = StatusUrl(a);
+  std::string out = "ferry queue: say peek\n";
+  int rc = a.sub == "peek" ? ferry::agent::PeekQueue(a.peek, &out) : 2;
+  Write(out, rc == 0 ? stdout : stderr);
+  return rc;
+}
+
 int Run(const Args& a) {
   ferry::platform::BlockProcessSignals();
   ferry::agent::Config config;
@@ -246,6 +260,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (a.command == "dead-letters") return DeadLetters(a);
+  if (a.command == "queue") return Queue(a);
   if (a.command == "config-reference") {
     fputs(ferry::agent::ConfigReferenceMarkdown().c_str(), stdout);
     return 0;

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 #include "agent/status/http_answer.h"
 #include "agent/status/payload_view.h"
 #include "agent/status/request_guard.h"
@@ -28,6 +30,16 @@ nlohmann::json DeadLetterJson(const storage::DeadLetter& d) {
   if (!IsUtf8Text(d.payload)) item["payload_hex"] = ToHex(d.payload);
   item["seq"] = d.seq ? nlohmann::json(*d.seq) : nlohmann::json();
   return item;
+}
+
+// GET /queue/peek's limit: a whole number from 1 to kMaxPeek; false for anything else.
+constexpr int kDefaultPeek = 10, kMaxPeek = 1000;
+bool ParsePeekLimit(const std::string& text, int* limit) {
+  if (text.empty() || text.size() > 4) return false;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  *limit = std::atoi(text.c_str());
+  return *limit >= 1 && *limit <= kMaxPeek;
 }
 
 }  // namespace
@@ -74,6 +86,7 @@ bool StatusServer::Ready(std::string* why) const {
 void StatusServer::Routes() {
   ChangeRoutes();
   DeadLetterRoutes();
+  QueueRoutes();
   server_->Get("/", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Frame-Options", "DENY");  // no framing by other sites (clickjacking)
@@ -142,6 +155,26 @@ void StatusServer::DeadLetterRoutes() {
                  if (got->empty()) return JsonAnswer(res, 404, {{"error", "no such dead letter"}});
                  JsonAnswer(res, 200, DeadLetterJson(got->front()));
                });
+}
+
+// GET /queue/peek?limit=N: the oldest queued records' lines as they will be sent.
+void StatusServer::QueueRoutes() {
+  server_->Get("/queue/peek", [this](const httplib::Request& req, httplib::Response& res) {
+    int limit = kDefaultPeek;
+    if (req.has_param("limit") && !ParsePeekLimit(req.get_param_value("limit"), &limit)) {
+      return JsonAnswer(
+          res, 400,
+          {{"error", "limit must be a whole number from 1 to " + std::to_string(kMaxPeek) +
+                         ", got '" + req.get_param_value("limit") + "'"}});
+    }
+    auto peek = queue_.Peek(static_cast<size_t>(limit));
+    if (!peek.ok()) return JsonAnswer(res, 500, {{"error", peek.status().ToString()}});
+    JsonAnswer(res, 200,
+               {{"queued", peek->queued},
+                {"shown", peek->lines.size()},
+                {"more", peek->queued > peek->lines.size()},
+                {"records", peek->lines}});
+  });
 }
 
 bool StatusServer::MayChange(const httplib::Request& req, httplib::Response& res) const {

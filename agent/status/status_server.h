@@ -1,7 +1,8 @@
 // The local HTTP status server (agent-contract.md, "Local HTTP status"): the status page at
 // GET / (status_page.h), /healthz, /readyz, /status, /status/history, /metrics,
-// GET /dead-letters[/ID], and the endpoints that change something: POST /dead-letters/replay,
-// POST /dead-letters/purge, POST /reload and POST /log-level. Those require
+// GET /dead-letters[/ID], GET /queue/peek?limit=N (the oldest queued records, limit 1 to 1000,
+// default 10; 400 for another limit), and the endpoints that change something: POST
+// /dead-letters/replay, POST /dead-letters/purge, POST /reload and POST /log-level. Those require
 // `Authorization: Bearer <status.token>` when the server listens beyond loopback, and refuse
 // cross-site requests from browsers (request_guard.h). Serves from its own small thread pool;
 // reads the shared state only through thread-safe accessors. A sampler thread adds a sample
@@ -58,6 +59,7 @@ class StatusServer {
  private:
   void Routes();
   void DeadLetterRoutes();
+  void QueueRoutes();   // GET /queue/peek
   void ChangeRoutes();  // status_changes.cc
   bool Healthy(std::string* why) const;
   bool Ready(std::string* why) const;
