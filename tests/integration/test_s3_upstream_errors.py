@@ -45,6 +45,14 @@ def test(s: harness.Session) -> None:
     # Only the wall clock: ferry's timers run on the monotonic one, which libfaketime would
     # shift too and so confuse the timed waits of its threads.
     skewed.start(wrapper=["env", "FAKETIME_DONT_FAKE_MONOTONIC=1", faketime, "-f", "-1h"])
+    try:
+        check(s, s3, broker, wrong, denied, nobucket, skewed)
+    finally:
+        skewed.kill_group()  # the harness ends the wrapper only; ferry runs in its group
+
+
+def check(s: harness.Session, s3: s3harness.S3rver, broker: harness.Broker, wrong,
+          denied: harness.Ferry, nobucket: harness.Ferry, skewed: harness.Ferry) -> None:
     for ferry in (denied, nobucket, skewed):
         harness.publish(broker, f"{ferry.gateway}/dev{{p}}", count=N, payload=PAYLOAD,
                         client_prefix=f"{ferry.name}-")
