@@ -1,7 +1,8 @@
 // The config as a JSON Schema (draft 2020-12), generated from the declarations in
 // config_schema.cc, for editors and fleet tooling. What a schema cannot say (durations' and
-// sizes' bounds, checks such as a URL's form) is in each key's description; the agent's own
-// validation (`ferry check-config`) stays the one that decides.
+// sizes' bounds, most of a URL's form) is in each key's description; the agent's own
+// validation (`ferry check-config`) stays the one that decides. A few keys' checks are also
+// stated as a "pattern" (KeyPattern below), so an editor flags what check-config would refuse.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -38,6 +39,38 @@ void AddBounds(const KeyInfo& key, const char* min_name, const char* max_name, J
   if (key.max) (*out)[max_name] = *key.max;
 }
 
+// The gateway id's characters (CheckGatewayId in config_schema.cc); the length comes from the
+// key's declared bounds.
+std::string GatewayIdPattern(const KeyInfo& key) {
+  return "^[A-Za-z0-9_-]{" + std::to_string(key.min.value_or(0)) + "," +
+         (key.max ? std::to_string(*key.max) : "") + "}$";
+}
+
+// The upstream URL's schemes: those the key's own check accepts, asked of it, so an upstream
+// kind the agent learns (s3://) reaches the schema without a second list to keep in step.
+std::string UpstreamUrlPattern(const KeyInfo& key) {
+  std::string schemes;
+  for (const char* scheme : {"http", "https", "s3"}) {
+    schema::Value probe;
+    probe.path = key.path;
+    probe.text = std::string(scheme) + "://example-host/path";
+    if (key.check && !key.check(probe).empty()) continue;
+    schemes += (schemes.empty() ? "" : "|") + std::string(scheme);
+  }
+  return "^(" + schemes + ")://[^/?#@\\s]+([/?][^#\\s]*)?$";
+}
+
+// Keys whose check a schema can state as a pattern, by path. A unit test holds each pattern
+// against check-config on good and bad values (tests/unit/agent/config_json_schema_test.cc).
+struct KeyPattern {
+  const char* path;
+  std::string (*pattern)(const KeyInfo& key);
+};
+constexpr KeyPattern kPatterns[] = {
+    {"/gateway/id", GatewayIdPattern},
+    {"/upstream/url", UpstreamUrlPattern},
+};
+
 Json ObjectSchema(const std::vector<KeyInfo>& keys);
 
 Json KeySchema(const KeyInfo& key) {
@@ -48,6 +81,9 @@ Json KeySchema(const KeyInfo& key) {
     case KeyType::kString:
       out["type"] = "string";
       AddBounds(key, "minLength", "maxLength", &out);
+      for (const KeyPattern& p : kPatterns) {
+        if (key.path == p.path) out["pattern"] = p.pattern(key);
+      }
       break;
     case KeyType::kEnum:
       out["type"] = "string";
