@@ -57,7 +57,6 @@ std::string CheckUpstreamUrl(const Value& v) {
          ", or s3://BUCKET[/PREFIX]";
 }
 
-
 std::string CheckListen(const Value& v) {
   std::string host;
   int port = 0;
@@ -211,6 +210,10 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/commit_interval", T::kDuration, "At low message rates, wait up to this long "
         "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
         .Default("1s").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
+    key("/storage/commit_interval_qos1", T::kDuration, "A group of only QoS 1 messages may wait "
+        "this long (the broker keeps them until PUBACK, so a crash loses none; 10s-30s on a "
+        "quiet gateway writes less flash); at most half of mqtt.keepalive")
+        .Default("1s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(storage.commit_interval_qos1_ms)),
     key("/storage/commit_max_records", T::kInt, "Records per group commit at most; a group's "
         "lines are held in memory until its commit, so this bounds intake's memory")
         .Default(1024).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),
@@ -494,10 +497,12 @@ void FinishUpstreamDefaults(Config* config) {
   Config::Upstream& u = config->upstream;
   bool s3 = s3::IsS3Url(u.url);
   if (u.batch_max_bytes == 0) {
-    u.batch_max_bytes = s3 ? Config::Upstream::kS3BatchMaxBytes : Config::Upstream::kHttpBatchMaxBytes;
+    u.batch_max_bytes =
+        s3 ? Config::Upstream::kS3BatchMaxBytes : Config::Upstream::kHttpBatchMaxBytes;
   }
   if (u.batch_linger_ms < 0) {
-    u.batch_linger_ms = s3 ? Config::Upstream::kS3BatchLingerMs : Config::Upstream::kHttpBatchLingerMs;
+    u.batch_linger_ms =
+        s3 ? Config::Upstream::kS3BatchLingerMs : Config::Upstream::kHttpBatchLingerMs;
   }
 }
 

@@ -16,8 +16,10 @@
 //
 // The gate also recognizes the broker's redelivery of messages stored before (RedeliveryFilter)
 // and decides when a group is due: when it is full (storage.commit_max_records, a byte bound,
-// or the broker's QoS 1 window), after storage.commit_interval, or early enough that holding
-// never outlasts half the MQTT keep-alive (nothing, not even PINGREQ, goes out while holding).
+// or the broker's QoS 1 window), after storage.commit_interval (storage.commit_interval_qos1
+// when the group holds only QoS 1 messages, which the broker keeps until their PUBACKs), or
+// early enough that holding never outlasts half the MQTT keep-alive (nothing, not even
+// PINGREQ, goes out while holding).
 //
 // Not thread-safe: used by the MQTT loop only.
 #pragma once
@@ -90,6 +92,8 @@ class AckGate {
   uint64_t bytes_ = 0;         // topic and payload bytes of the held group
   uint64_t max_group_bytes_;   // a group never brings more than the queue takes in one
   size_t learned_window_ = 0;  // QoS 1 messages the broker sends before waiting for PUBACKs
+  bool has_qos0_ = false;      // the held group holds a QoS 0 message
+  int64_t started_ms_ = 0;     // monotonic: when the held group's first message came
   int64_t due_ms_ = 0;         // monotonic: when the held group must be committed
   int64_t last_write_ms_ = 0;  // monotonic: when the gate last let the client write
 };

@@ -20,7 +20,7 @@ Config TestConfig(const std::string& dir, const std::string& commit_interval) {
       "keepalive": "10s"}, "upstream": {"url": "http://127.0.0.1:1/"},
       "storage": {"path": ")" +
                        dir + R"(/q.db", "max_size": "2MiB", "commit_interval": ")" +
-                       commit_interval + R"("}})");
+                       commit_interval + R"(", "commit_interval_qos1": "10s"}})");
   REQUIRE_MESSAGE(c.ok(), c.status().message());
   return *c;
 }
@@ -30,8 +30,12 @@ struct Rig {
   explicit Rig(const std::string& commit_interval = "1s")
       : config(TestConfig(dir.path(), commit_interval)), normalizer(config.routes) {
     platform::FixedRandom random(1);
-    auto q = storage::Queue::Open(
-        {config.storage.path, config.storage.max_size, false, 3, false, "boot"}, clock, random);
+    storage::QueueOptions options;
+    options.path = config.storage.path;
+    options.max_bytes = config.storage.max_size;
+    options.sync_full = false;
+    options.boot_id = "boot";
+    auto q = storage::Queue::Open(options, clock, random);
     REQUIRE_MESSAGE(q.ok(), q.status().ToString());
     queue = std::move(*q);
     intake = std::make_unique<Intake>(config, normalizer, *queue, metrics);
@@ -219,6 +223,20 @@ TEST_CASE("a group is never held past half the keep-alive") {
   CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
 }
 
+TEST_CASE("a group of only QoS 1 messages waits commit_interval_qos1; a QoS 0 one does not") {
+  GateRig rig;  // commit_interval 1 s, commit_interval_qos1 10 s, keep-alive 10 s
+  rig.transport.Send("sensors/a", Reading(1), 1, 81);
+  rig.ReadAll();
+  int64_t start = rig.clock.MonotonicMillis();
+  CHECK(rig.gate.due_ms() == start + 5'000);  // bounded by half the keep-alive
+  rig.clock.Advance(2'000);
+  CHECK(!rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+  rig.transport.Send("sensors/b", Reading(2), 0, 0);  // nobody resends this one
+  rig.ReadAll();
+  CHECK(rig.gate.due_ms() == start + 1'000);
+  CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+}
+
 TEST_CASE("a QoS 1 group is due as soon as it fills the broker's in-flight window") {
   GateRig rig;
   rig.transport.receive_maximum = 4;
@@ -261,7 +279,7 @@ TEST_CASE("the source pauses at the quota while holding, without acknowledging, 
   REQUIRE(rig.queue->Ack((*batch)->first_seq, (*batch)->last_seq).ok());
   t.Send("sensors/a", Reading(1), 1, 61);
   t.Send("sensors/b", Reading(2), 1, 62);
-  for (int i = 0; i < 4 && t.written_acks.size() < 2; ++i) {
+  for (int i = 0; i < 15 && t.written_acks.size() < 2; ++i) {
     source.Step();
     rig.clock.Advance(1'000);
   }
