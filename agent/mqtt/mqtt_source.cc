@@ -79,8 +79,10 @@ void MqttSource::ReportConnectFailure(const std::string& why) {
   state_.SetIntake("connecting: " + why);
   state_.SetLastError("mqtt: " + why, clock_.WallMillis());
   if (why != last_connect_error_ || now - connect_error_logged_ms_ >= kConnectErrorRelogMs) {
+    int64_t max_ms = config_.mqtt.reconnect_max_ms;
     platform::LogWarn("mqtt", why + "; retrying, at most every " +
-                                  std::to_string(config_.mqtt.reconnect_max_ms / 1000) + " s");
+                                  (max_ms < 1000 ? std::to_string(max_ms) + " ms"
+                                                 : std::to_string(max_ms / 1000) + " s"));
     connect_error_logged_ms_ = now;
   }
   last_connect_error_ = why;
