@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
-  nlohmann-json3-dev doctest-dev libsimdjson-dev libre2-dev
+  nlohmann-json3-dev doctest-dev libsimdjson-dev libre2-dev libseccomp-dev
+  bubblewrap  # the transforms' sandbox (platform/sandbox.cc); its tests run it
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev libfuzzer-14-dev
   mosquitto zstd python3 curl ca-certificates openssl

@@ -83,6 +83,9 @@ endif()
 
 set(CPACK_DEBIAN_FERRY_PACKAGE_NAME ferry)
 set(CPACK_DEBIAN_FERRY_PACKAGE_SUGGESTS mosquitto)
+# bubblewrap runs the transforms' sandbox; without it a route with a transform is refused unless
+# the transform says "sandbox": "none".
+set(CPACK_DEBIAN_FERRY_PACKAGE_RECOMMENDS bubblewrap)
 set(CPACK_DEBIAN_FERRY_PACKAGE_CONTROL_EXTRA
     ${FERRY_DEBIAN_DIR}/ferry/postinst ${FERRY_DEBIAN_DIR}/ferry/prerm
     ${FERRY_DEBIAN_DIR}/ferry/postrm ${FERRY_DEBIAN_DIR}/ferry/conffiles)

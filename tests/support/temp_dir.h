@@ -10,8 +10,9 @@ namespace ferry::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
+  // Under `base`, by default the system's temporary directory.
+  explicit TempDir(std::filesystem::path base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / "ferry-test-XXXXXX").string();
     path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
   }
   ~TempDir() {

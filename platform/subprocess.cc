@@ -1,0 +1,253 @@
+#include "platform/subprocess.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "platform/subprocess_child.h"
+
+namespace ferry::platform {
+namespace {
+
+using internal::ChildPlan;
+
+constexpr uid_t kNobody = 65534;
+
+// A pipe whose ends are above fd 9 (the child moves its ends to 0-4) and close on exec.
+struct Pipe {
+  int read = -1;
+  int write = -1;
+};
+
+int Raise(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  close(fd);
+  return high;
+}
+
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::IoError(std::string("pipe2: ") + strerror(errno));
+  Pipe p{Raise(fds[0]), Raise(fds[1])};
+  if (p.read < 0 || p.write < 0) {
+    if (p.read >= 0) close(p.read);
+    if (p.write >= 0) close(p.write);
+    return Status::IoError(std::string("fcntl(F_DUPFD_CLOEXEC): ") + strerror(errno));
+  }
+  return p;
+}
+
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+Status MakePrivateDir(const std::string& dir, bool for_nobody) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("creating " + dir + ": " + ec.message());
+  if (chmod(dir.c_str(), 0700) != 0)
+    return Status::IoError("chmod " + dir + ": " + strerror(errno));
+  if (for_nobody && chown(dir.c_str(), kNobody, kNobody) != 0)
+    return Status::IoError("chown " + dir + " to nobody: " + strerror(errno));
+  return Status::Ok();
+}
+
+std::vector<std::string> ChildEnvironment(const std::string& home) {
+  const char* path = getenv("PATH");
+  return {std::string("PATH=") + (path && *path ? path : "/usr/local/bin:/usr/bin:/bin"),
+          "HOME=" + home, "TMPDIR=" + home, "LANG=C.UTF-8"};
+}
+
+bool AnyLimit(const ProcessLimits& l) {
+  return l.address_space_bytes || l.cpu_seconds || l.max_processes || l.max_file_bytes;
+}
+
+// The plan for Isolation::kNone: the command itself, cwd the private directory.
+Result<ChildPlan> PlanNone(const SpawnOptions& options) {
+  Result<std::string> exe = internal::FindExecutable(options.argv[0]);
+  if (!exe.ok()) return exe.status();
+  FERRY_RETURN_IF_ERROR(MakePrivateDir(options.private_dir, false));
+  ChildPlan plan;
+  plan.exe = *exe;
+  plan.args = options.argv;
+  plan.env = ChildEnvironment(options.private_dir);
+  plan.cwd = options.private_dir;
+  plan.limits = options.limits;
+  return plan;
+}
+
+// The plan for Isolation::kBubblewrap: bwrap running the command; the seccomp program on fd 3.
+Result<ChildPlan> PlanBubblewrap(const SpawnOptions& options, int* seccomp_fd) {
+  Result<std::string> bwrap = internal::FindExecutable("bwrap");
+  if (!bwrap.ok()) return Status::NotFound("bwrap not found: apt install bubblewrap");
+  std::string prlimit;
+  if (options.limits.max_processes != 0) {
+    Result<std::string> found = internal::FindExecutable("prlimit");
+    if (!found.ok()) return Status::NotFound("prlimit not found: apt install util-linux");
+    prlimit = *found;
+  }
+  std::vector<std::string> command = options.argv;
+  Result<std::string> exe = internal::FindExecutable(command[0]);
+  if (!exe.ok()) return exe.status();
+  command[0] = *exe;
+  bool root = geteuid() == 0;
+  FERRY_RETURN_IF_ERROR(MakePrivateDir(options.private_dir, root));
+  Result<int> program = internal::SeccompProgramFd();
+  if (!program.ok()) return program.status();
+  *seccomp_fd = Raise(*program);
+  ChildPlan plan;
+  plan.exe = *bwrap;
+  plan.args = internal::BubblewrapArgs(*bwrap, prlimit, command, options);
+  plan.env = ChildEnvironment("/tmp");
+  plan.limits = options.limits;
+  plan.set_nproc = false;  // set by prlimit inside the user namespace (see subprocess.h)
+  plan.drop_to_nobody = root;
+  plan.extra_fd = *seccomp_fd;
+  return plan;
+}
+
+std::string IsolationText(const SpawnOptions& options) {
+  std::string limits = AnyLimit(options.limits) ? " + rlimits" : "";
+  if (options.isolation == Isolation::kNone) return "none" + limits;
+  return "bubblewrap (no network, read-only fs, pid ns) + seccomp" + limits;
+}
+
+std::string Describe(int status, bool bubblewrap) {
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  int code = WEXITSTATUS(status);
+  std::string text = "exit " + std::to_string(code);
+  if (bubblewrap && code > 128 && code < 128 + 65)
+    text += " (signal " + std::to_string(code - 128) + ")";
+  return text;
+}
+
+void SleepMs(int ms) {
+  timespec ts{0, ms * 1'000'000L};
+  nanosleep(&ts, nullptr);
+}
+
+// Whether process group `pgid` has a member that has not exited yet. Exited members may stay
+// zombies for a while: those reparented (the sandbox's PID 1 once bwrap died) wait for the
+// host's init to reap them, which is not ours to hurry. A PID namespace is empty once its PID 1
+// has exited (the kernel kills and reaps the rest first).
+bool GroupHasLiveMembers(pid_t pgid) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return false;
+  bool live = false;
+  char path[64], buf[512];
+  while (dirent* e = readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buf[n] = 0;
+    const char* after_name = strrchr(buf, ')');  // "pid (comm) S ppid pgrp ..."
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (after_name && sscanf(after_name + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 &&
+        pgrp == pgid && state != 'Z' && state != 'X') {
+      live = true;
+      break;
+    }
+  }
+  closedir(proc);
+  return live;
+}
+
+// SIGKILLs process group `pgid` until none of it runs (about a second at most), reaping the
+// members that are our children.
+void KillGroup(pid_t pgid) {
+  for (int i = 0; i < 500; ++i) {
+    if (kill(-pgid, SIGKILL) != 0 && errno == ESRCH) return;
+    while (waitpid(-pgid, nullptr, WNOHANG) > 0) {
+    }
+    if (!GroupHasLiveMembers(pgid)) return;
+    SleepMs(2);
+  }
+}
+
+}  // namespace
+
+Result<ChildProcess> Spawn(const SpawnOptions& options) {
+  if (options.argv.empty() || options.argv[0].empty())
+    return Status::InvalidArgument("spawn: empty command");
+  if (options.private_dir.empty()) return Status::InvalidArgument("spawn: no private directory");
+  int seccomp_fd = -1;
+  Result<ChildPlan> plan = options.isolation == Isolation::kNone
+                               ? PlanNone(options)
+                               : PlanBubblewrap(options, &seccomp_fd);
+  if (!plan.ok()) return plan.status().WithContext("starting " + options.argv[0]);
+  Result<Pipe> in = MakePipe(), out = MakePipe(), err = MakePipe();
+  Result<pid_t> pid = Status::Internal("pipes");
+  if (in.ok() && out.ok() && err.ok()) {
+    plan->stdin_fd = in->read;
+    plan->stdout_fd = out->write;
+    plan->stderr_fd = err->write;
+    pid = internal::ForkExec(*plan);
+  }
+  for (Result<Pipe>* p : {&in, &out, &err}) {
+    if (!p->ok()) continue;
+    close(p == &in ? (*p)->read : (*p)->write);  // the child's ends
+    if (!pid.ok()) close(p == &in ? (*p)->write : (*p)->read);
+  }
+  if (seccomp_fd >= 0) close(seccomp_fd);
+  for (Result<Pipe>* p : {&in, &out, &err})
+    if (!p->ok()) return p->status();
+  if (!pid.ok()) return pid.status();
+  ChildProcess child;
+  child.pid = *pid;
+  child.stdin_fd = in->write;
+  child.stdout_fd = out->read;
+  child.stderr_fd = err->read;
+  for (int fd : {child.stdin_fd, child.stdout_fd, child.stderr_fd})
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  child.isolation = IsolationText(options);
+  return child;
+}
+
+void Kill(ChildProcess* child) {
+  if (child->pid > 0) {
+    pid_t pid = child->pid;
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    KillGroup(pid);
+    child->pid = -1;
+  }
+  CloseFd(&child->stdin_fd);
+  CloseFd(&child->stdout_fd);
+  CloseFd(&child->stderr_fd);
+}
+
+bool Reaped(ChildProcess* child, std::string* how_it_ended) {
+  if (child->pid <= 0) return true;
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(child->pid, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return false;
+  if (how_it_ended) {
+    *how_it_ended = r > 0 ? Describe(status, child->isolation.rfind("bubblewrap", 0) == 0)
+                          : std::string("gone (") + strerror(errno) + ")";
+  }
+  KillGroup(child->pid);
+  child->pid = -1;
+  return true;
+}
+
+}  // namespace ferry::platform
