@@ -125,33 +125,18 @@ Result<int> SeccompProgramFd() {
 // guards against (TIOCSTI into the parent's terminal) the seccomp filter refuses.
 std::vector<std::string> BubblewrapArgs(const std::string& bwrap, const std::string& prlimit,
                                         const std::vector<std::string>& command,
+                                        const std::vector<FdBind>& binds,
                                         const SpawnOptions& options) {
-  std::vector<std::string> args = {bwrap,
-                                   "--unshare-all",
-                                   "--unshare-user",
-                                   "--uid",
-                                   "65534",
-                                   "--gid",
-                                   "65534",
-                                   "--die-with-parent",
-                                   "--cap-drop",
-                                   "ALL",
-                                   "--hostname",
-                                   "ferry-transform",
-                                   "--ro-bind",
-                                   "/",
-                                   "/",
-                                   "--dev",
-                                   "/dev",
-                                   "--proc",
-                                   "/proc",
-                                   "--bind",
-                                   options.private_dir,
-                                   "/tmp",
-                                   "--chdir",
-                                   "/tmp",
-                                   "--seccomp",
-                                   "3"};
+  // clang-format off
+  std::vector<std::string> args = {
+      bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+      "--die-with-parent", "--cap-drop", "ALL",
+      "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--seccomp", "3"};
+  // clang-format on
+  for (const FdBind& bind : binds)
+    args.insert(args.end(),
+                {bind.writable ? "--bind-fd" : "--ro-bind-fd", std::to_string(bind.fd), bind.dest});
+  args.insert(args.end(), {"--chdir", "/tmp"});
   for (const std::string& path : options.hidden_paths) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) continue;

@@ -22,8 +22,17 @@ std::string ReadFirstLine(const char* path) {
   return line;
 }
 
-// Why the kernel or the service manager may refuse the namespaces bwrap makes.
-std::string Diagnose() {
+// Why the kernel or the service manager may refuse the namespaces bwrap makes; `said` is what
+// bwrap said.
+std::string Diagnose(const std::string& said) {
+  bool systemd = !GetEnv("INVOCATION_ID").empty();
+  if (said.find("mount proc") != std::string::npos)
+    return std::string(
+               "the kernel refuses the sandbox its own /proc because read-only or hidepid "
+               "mounts cover parts of this one") +
+           (systemd ? ": remove ProtectKernelTunables= and ProtectProc= from the systemd unit "
+                      "(see ferry.service)"
+                    : "");
   if (ReadFirstLine("/proc/sys/kernel/unprivileged_userns_clone") == "0")
     return "user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1 "
            "(and in /etc/sysctl.d/ to keep it)";
@@ -34,7 +43,7 @@ std::string Diagnose() {
     return "AppArmor restricts unprivileged user namespaces "
            "(kernel.apparmor_restrict_unprivileged_userns=1): give bwrap an AppArmor profile "
            "that allows userns, or set the sysctl to 0";
-  if (!GetEnv("INVOCATION_ID").empty())
+  if (systemd)
     return "running under a systemd unit that may forbid it: the unit needs "
            "RestrictNamespaces=user pid net mnt ipc uts cgroup (or none), AF_NETLINK in "
            "RestrictAddressFamilies=, and @mount in SystemCallFilter= (see ferry.service)";
@@ -92,7 +101,7 @@ Status CheckIsolation(Isolation isolation) {
   Status tried = TryBubblewrap();
   if (tried.ok()) return tried;
   return Status::Unavailable("the sandbox cannot be set up on this host: " + tried.message() +
-                             "; " + Diagnose() +
+                             "; " + Diagnose(tried.message()) +
                              " (or set \"sandbox\": \"none\" on the transform to run it "
                              "without isolation)");
 }

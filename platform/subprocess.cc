@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -22,14 +23,15 @@ using internal::ChildPlan;
 
 constexpr uid_t kNobody = 65534;
 
-// A pipe whose ends are above fd 9 (the child moves its ends to 0-4) and close on exec.
+// A pipe whose ends are at kFirstHighFd or above (see ForkExec) and close on exec.
 struct Pipe {
   int read = -1;
   int write = -1;
 };
 
 int Raise(int fd) {
-  int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  if (fd < 0) return fd;
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, internal::kFirstHighFd);
   close(fd);
   return high;
 }
@@ -86,8 +88,61 @@ Result<ChildPlan> PlanNone(const SpawnOptions& options) {
   return plan;
 }
 
-// The plan for Isolation::kBubblewrap: bwrap running the command; the seccomp program on fd 3.
-Result<ChildPlan> PlanBubblewrap(const SpawnOptions& options, int* seccomp_fd) {
+// Files named on the command line that lie under /tmp, which the sandbox's private /tmp hides:
+// their directories are bound back, read-only, at the same paths.
+std::vector<std::string> DirectoriesUnderTmp(const std::vector<std::string>& command) {
+  std::vector<std::string> dirs;
+  for (const std::string& arg : command) {
+    if (arg.rfind("/tmp/", 0) != 0) continue;
+    struct stat st {};
+    if (stat(arg.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    std::string dir = std::filesystem::path(arg).parent_path().string();
+    if (dir != "/tmp" && std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
+      dirs.push_back(dir);
+  }
+  return dirs;
+}
+
+// Whether user nobody may search every directory above `path` (and read `path` itself when
+// `read`): when Ferry runs as root the sandbox runs as nobody, and bwrap binds by path as that
+// user. Mode bits only (no ACLs).
+Status NobodyCanReach(const std::string& path, bool read) {
+  std::filesystem::path p = std::filesystem::absolute(path).lexically_normal();
+  for (std::filesystem::path dir = p; !dir.empty(); dir = dir.parent_path()) {
+    bool self = dir == p;
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) return Status::Ok();  // bwrap will say
+    mode_t need = self ? (read ? S_IROTH : 0) : S_IXOTH;
+    mode_t have = st.st_uid == kNobody   ? (st.st_mode & S_IRWXU) >> 6
+                  : st.st_gid == kNobody ? (st.st_mode & S_IRWXG) >> 3
+                                         : st.st_mode & S_IRWXO;
+    if ((have & need) != need) {
+      char mode[8];
+      snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      return Status::Unavailable(
+          "the sandbox runs as nobody because Ferry runs as root, and nobody cannot " +
+          std::string(self ? "read " : "reach ") + p.string() + " (" + dir.string() + " has mode " +
+          mode +
+          "): make it searchable (chmod o+x) or readable, or run Ferry as "
+          "its own user as the packaged unit does");
+    }
+    if (dir == dir.root_path()) break;
+  }
+  return Status::Ok();
+}
+
+// Opens `dir` for bwrap's --bind-fd: Ferry opens it, so the sandbox's user (nobody when Ferry
+// is root) need not be able to reach it.
+Result<int> OpenForBind(const std::string& dir) {
+  int fd = Raise(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (fd < 0) return Status::IoError("open " + dir + ": " + strerror(errno));
+  return fd;
+}
+
+// The plan for Isolation::kBubblewrap: bwrap running the command. Fds it needs are appended to
+// `*fds` (the parent closes them once the child started): the seccomp program as fd 3, then the
+// directories to bind.
+Result<ChildPlan> PlanBubblewrap(const SpawnOptions& options, std::vector<int>* fds) {
   Result<std::string> bwrap = internal::FindExecutable("bwrap");
   if (!bwrap.ok()) return Status::NotFound("bwrap not found: apt install bubblewrap");
   std::string prlimit;
@@ -102,17 +157,32 @@ Result<ChildPlan> PlanBubblewrap(const SpawnOptions& options, int* seccomp_fd) {
   command[0] = *exe;
   bool root = geteuid() == 0;
   FERRY_RETURN_IF_ERROR(MakePrivateDir(options.private_dir, root));
+  if (root) {
+    FERRY_RETURN_IF_ERROR(NobodyCanReach(options.private_dir, false));
+    for (const std::string& arg : command)
+      if (arg.find('/') != std::string::npos && std::filesystem::is_regular_file(arg))
+        FERRY_RETURN_IF_ERROR(NobodyCanReach(arg, true));
+  }
   Result<int> program = internal::SeccompProgramFd();
   if (!program.ok()) return program.status();
-  *seccomp_fd = Raise(*program);
+  fds->push_back(Raise(*program));
+  std::vector<internal::FdBind> binds;
+  std::vector<std::string> dirs = DirectoriesUnderTmp(command);
+  dirs.insert(dirs.begin(), options.private_dir);
+  for (size_t i = 0; i < dirs.size() && fds->size() < internal::kMaxExtraFds; ++i) {
+    Result<int> fd = OpenForBind(dirs[i]);
+    if (!fd.ok()) return fd.status();
+    binds.push_back({3 + static_cast<int>(fds->size()), i == 0 ? "/tmp" : dirs[i], i == 0});
+    fds->push_back(*fd);
+  }
   ChildPlan plan;
   plan.exe = *bwrap;
-  plan.args = internal::BubblewrapArgs(*bwrap, prlimit, command, options);
+  plan.args = internal::BubblewrapArgs(*bwrap, prlimit, command, binds, options);
   plan.env = ChildEnvironment("/tmp");
   plan.limits = options.limits;
   plan.set_nproc = false;  // set by prlimit inside the user namespace (see subprocess.h)
   plan.drop_to_nobody = root;
-  plan.extra_fd = *seccomp_fd;
+  plan.extra_fds = *fds;
   return plan;
 }
 
@@ -185,11 +255,13 @@ Result<ChildProcess> Spawn(const SpawnOptions& options) {
   if (options.argv.empty() || options.argv[0].empty())
     return Status::InvalidArgument("spawn: empty command");
   if (options.private_dir.empty()) return Status::InvalidArgument("spawn: no private directory");
-  int seccomp_fd = -1;
-  Result<ChildPlan> plan = options.isolation == Isolation::kNone
-                               ? PlanNone(options)
-                               : PlanBubblewrap(options, &seccomp_fd);
-  if (!plan.ok()) return plan.status().WithContext("starting " + options.argv[0]);
+  std::vector<int> fds;  // for the child only; closed here once it started
+  Result<ChildPlan> plan =
+      options.isolation == Isolation::kNone ? PlanNone(options) : PlanBubblewrap(options, &fds);
+  if (!plan.ok()) {
+    for (int fd : fds) close(fd);
+    return plan.status().WithContext("starting " + options.argv[0]);
+  }
   Result<Pipe> in = MakePipe(), out = MakePipe(), err = MakePipe();
   Result<pid_t> pid = Status::Internal("pipes");
   if (in.ok() && out.ok() && err.ok()) {
@@ -203,7 +275,7 @@ Result<ChildProcess> Spawn(const SpawnOptions& options) {
     close(p == &in ? (*p)->read : (*p)->write);  // the child's ends
     if (!pid.ok()) close(p == &in ? (*p)->write : (*p)->read);
   }
-  if (seccomp_fd >= 0) close(seccomp_fd);
+  for (int fd : fds) close(fd);
   for (Result<Pipe>* p : {&in, &out, &err})
     if (!p->ok()) return p->status();
   if (!pid.ok()) return pid.status();

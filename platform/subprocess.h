@@ -45,8 +45,12 @@ struct SpawnOptions {
   Isolation isolation = Isolation::kBubblewrap;
   ProcessLimits limits;
   // Host directory, created (mode 0700) if missing: the child's cwd, and under bubblewrap its
-  // writable /tmp. When Ferry runs as root the sandboxed child runs as nobody (65534) outside
-  // the sandbox too, so the directory is handed to nobody. Required.
+  // writable /tmp (the host's /tmp is not seen; files named in argv that lie under /tmp have
+  // their directory bound back, read-only, at the same path). Required.
+  // When Ferry runs as root, the sandboxed child runs as nobody (65534) outside the sandbox too
+  // (a root mapped into the sandbox would own root's files): the directory is handed to nobody,
+  // and Spawn refuses (kUnavailable, naming the directory) when nobody cannot reach it or read
+  // a file named in argv.
   std::string private_dir;
   // Host paths the sandbox must not see (the queue directory, files holding secrets): under
   // bubblewrap a directory is covered by an empty tmpfs, a file by /dev/null (which cannot be

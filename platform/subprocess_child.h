@@ -23,8 +23,15 @@ struct ChildPlan {
   int stdin_fd = -1;            // child's ends, become 0, 1, 2
   int stdout_fd = -1;
   int stderr_fd = -1;
-  int extra_fd = -1;  // becomes fd 3 (the seccomp program for bwrap); -1 for none
+  // Passed on as fds 3, 4, ... in this order (for bwrap: the seccomp program, directories to
+  // bind). At most kMaxExtraFds; each must be >= kFirstHighFd.
+  std::vector<int> extra_fds;
 };
+
+inline constexpr int kMaxExtraFds = 16;
+// The fds the parent hands to ForkExec sit at or above this, so the child's dup2s onto 0-19 never
+// overwrite one it still has to move.
+inline constexpr int kFirstHighFd = 100;
 
 // Forks and execs `plan`; the child gets its own process group and SIGKILL when the calling
 // thread ends. Returns the pid once exec succeeded; an exec failure comes back as kIoError
@@ -38,10 +45,19 @@ Result<std::string> FindExecutable(const std::string& name);
 // error from libseccomp. A new descriptor each call: bwrap reads it to the end.
 Result<int> SeccompProgramFd();
 
-// The bwrap command line for running `command` (resolved) with `options`, reading its seccomp
-// program from fd 3. `prlimit` is the path of prlimit(1), used when max_processes is set.
+// A directory bwrap binds from an open fd (the child's number) at `dest`.
+struct FdBind {
+  int fd = -1;
+  std::string dest;
+  bool writable = false;
+};
+
+// The bwrap command line for running `command` (resolved) with `options`: the seccomp program
+// is read from fd 3, `binds` are made after the root, /dev, /proc (the private directory on
+// /tmp first). `prlimit` is the path of prlimit(1), used when max_processes is set.
 std::vector<std::string> BubblewrapArgs(const std::string& bwrap, const std::string& prlimit,
                                         const std::vector<std::string>& command,
+                                        const std::vector<FdBind>& binds,
                                         const SpawnOptions& options);
 
 }  // namespace ferry::platform::internal

@@ -85,14 +85,15 @@ void CloseFrom(int first) {
   if (setpgid(0, 0) != 0) Fail(report_fd, "setpgid");
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report_fd, "prctl(PR_SET_PDEATHSIG)");
   if (getppid() != parent) _exit(127);  // the parent died before the line above
-  // The report pipe must survive the dup2s and CloseFrom: move it to fd 4 (fd 3 is extra_fd).
-  if (dup3(report_fd, 4, O_CLOEXEC) < 0) Fail(report_fd, "dup3");
-  report_fd = 4;
+  // The report pipe must survive the dup2s and CloseFrom: it goes right after the extra fds.
+  int extra = static_cast<int>(plan.extra_fds.size());
+  if (dup3(report_fd, 3 + extra, O_CLOEXEC) < 0) Fail(report_fd, "dup3");
+  report_fd = 3 + extra;
   if (dup2(plan.stdin_fd, 0) < 0 || dup2(plan.stdout_fd, 1) < 0 || dup2(plan.stderr_fd, 2) < 0)
     Fail(report_fd, "dup2");
-  if (plan.extra_fd >= 0 && dup2(plan.extra_fd, 3) < 0) Fail(report_fd, "dup2");
-  CloseFrom(5);
-  if (plan.extra_fd < 0) close(3);
+  for (int i = 0; i < extra; ++i)
+    if (dup2(plan.extra_fds[static_cast<size_t>(i)], 3 + i) < 0) Fail(report_fd, "dup2");
+  CloseFrom(report_fd + 1);
   if (!plan.cwd.empty() && chdir(plan.cwd.c_str()) != 0) Fail(report_fd, "chdir");
   if (!SetLimit(RLIMIT_AS, plan.limits.address_space_bytes) ||
       !SetLimit(RLIMIT_CPU, plan.limits.cpu_seconds, 1) ||
@@ -136,10 +137,12 @@ Result<pid_t> ForkExec(const ChildPlan& plan) {
   std::vector<char*> argv = Pointers(plan.args);
   std::vector<char*> envp = Pointers(plan.env);
   int report[2];
+  if (plan.extra_fds.size() > kMaxExtraFds)
+    return Status::InvalidArgument("too many files to hand to the child");
   if (pipe2(report, O_CLOEXEC) != 0)
     return Status::IoError(std::string("pipe2: ") + strerror(errno));
-  // Above the numbers the child moves things to (0-4), so no dup2 there clobbers it.
-  int high = fcntl(report[1], F_DUPFD_CLOEXEC, 10);
+  // Above the numbers the child moves things to, so no dup2 there clobbers it.
+  int high = fcntl(report[1], F_DUPFD_CLOEXEC, kFirstHighFd);
   close(report[1]);
   if (high < 0) {
     close(report[0]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "platform/subprocess.h"
 #include "unit/platform/subprocess_test_support.h"
@@ -155,6 +156,30 @@ time.sleep(1000)
     CHECK(ProcessesWith(script) == 6);
     Kill(&s.child);
     CHECK(ProcessesWith(script) == 0);
+  }
+
+  TEST_CASE("sandbox: a script and its private directory in a directory under /tmp run") {
+    TempDir session;  // /tmp/ferry-test-XXXXXX: the integration tests' layout
+    std::filesystem::create_directories(session.File("udf"));
+    std::ofstream(session.File("udf/t.py")) << "import os\nprint(os.getcwd(), os.listdir('.'))\n";
+    chmod(session.File("udf/t.py").c_str(), 0644);
+    chmod(session.path().c_str(), 0700);
+    REQUIRE(ferry::platform::CheckIsolation(Isolation::kBubblewrap).ok());
+    auto options = Options(session, {kPython, session.File("udf/t.py")}, Isolation::kBubblewrap);
+    options.private_dir = session.File("queue/transforms/t");
+    if (geteuid() == 0) {  // the sandbox runs as nobody, who must be able to reach the files
+      auto refused = Spawn(options);
+      CHECK(refused.status().code() == ferry::platform::Code::kUnavailable);
+      CHECK(refused.status().message().find("nobody cannot reach") != std::string::npos);
+      chmod(session.path().c_str(), 0711);
+    }
+    auto child = Spawn(options);
+    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+    std::string out = ReadToEnd(child->stdout_fd), err = ReadToEnd(child->stderr_fd, 1000);
+    INFO(err);
+    CHECK(out.rfind("/tmp [", 0) == 0);
+    CHECK(WaitEnded(&*child) == "exit 0");
+    Kill(&*child);
   }
 
   TEST_CASE("sandbox: a command's exit code comes through bwrap") {
