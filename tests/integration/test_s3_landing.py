@@ -27,7 +27,7 @@ def post_again(landing: s3harness.S3Landing, batch: harness.Batch) -> str:
 
 
 def test(s: harness.Session) -> None:
-    s3 = s3harness.S3rver(s)
+    s3 = s3harness.store(s)
     landing = s3harness.S3Landing(s, s3, prefix="lake/v1")
     broker = s.broker()
     ferry = s.ferry(broker, landing, subscriptions=["zigbee2mqtt/+"],
@@ -45,7 +45,7 @@ def test(s: harness.Session) -> None:
     assert len(s3.batches("lake/v1")) == len(batches), "a repeated key was stored again"
 
     s3.stop()
-    print("s3rver stopped")
+    print("the store stopped")
     second = harness.start_publish(s, broker, "zigbee2mqtt/dev{p}", count=OUTAGE,
                                    publishers=PUBLISHERS,
                                    payload='{"temperature":22,"seq":{i},"pub":{p},"late":1}')
@@ -54,9 +54,9 @@ def test(s: harness.Session) -> None:
                               "failed upstream requests while the store is down")
     log = landing.log.read_text()
     assert "retrying with backoff" in log, f"the landing's log does not say why: {log[-2000:]}"
-    print(f"failed upstream requests while s3rver was down: {failed:.0f}")
+    print(f"failed upstream requests while the store was down: {failed:.0f}")
     s3.start()
-    print("s3rver restarted")
+    print("the store restarted")
 
     total = PUBLISHERS * (FIRST + OUTAGE)
     records = harness.wait_for(
@@ -73,10 +73,9 @@ def test(s: harness.Session) -> None:
     harness.check_batches_in_order(s3.batches("lake/v1"))
     print(f"{total} records exactly once in {len(s3.batches('lake/v1'))} objects")
 
-    root = s3.data / s3.bucket / "lake" / "v1"
     rows = s3harness.duckdb_query(
         "SELECT device, CAST(dt AS VARCHAR) AS dt, count(*) AS n FROM read_json("
-        f"'{root}/**/*.ndjson.zst{s3harness.OBJECT_SUFFIX}', format = 'newline_delimited', "
+        f"'{s3.duckdb_glob('lake/v1')}', format = 'newline_delimited', "
         "compression = 'zstd', hive_partitioning = true) GROUP BY ALL ORDER BY ALL")
     counted: dict[tuple[str, str], int] = {}
     for r in records:

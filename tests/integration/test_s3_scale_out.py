@@ -46,7 +46,7 @@ backend landing
 
 
 def test(s: harness.Session) -> None:
-    s3 = s3harness.S3rver(s)
+    s3 = s3harness.store(s)
     landings = [s3harness.S3Landing(s, s3, prefix="tier", name=f"landing{n}") for n in (1, 2)]
     lb = HaProxy(s, [l.port for l in landings])
     broker = s.broker()

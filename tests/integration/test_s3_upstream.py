@@ -15,7 +15,7 @@ PREFIX = "fleet/v1"
 
 
 def test(s: harness.Session) -> None:
-    s3 = s3harness.S3rver(s)
+    s3 = s3harness.store(s)
     proxy = S3FaultProxy(s3.port)
     broker = s.broker()
     ferry = s3harness.s3_ferry(s, broker, s3, endpoint=proxy.endpoint, prefix=PREFIX,

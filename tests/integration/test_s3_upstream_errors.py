@@ -1,5 +1,6 @@
 """What an s3:// upstream's operator sees when the store refuses: wrong credentials, a gateway
-clock an hour behind (faketime), a bucket that does not exist. Each shows in /status and the log
+clock an hour behind (faketime), a bucket that does not exist, and, against a store that verifies
+signatures (FERRY_S3_ENDPOINT, e.g. Ceph's RADOS Gateway), a wrong secret. Each shows in /status and the log
 with what to do, nothing is lost, and once the cause is fixed (new credentials + SIGHUP) the
 queued records land exactly once."""
 
@@ -29,7 +30,7 @@ def wait_error(ferry: harness.Ferry, text: str, state: str | None = None) -> dic
 
 
 def test(s: harness.Session) -> None:
-    s3 = s3harness.S3rver(s)
+    s3 = s3harness.store(s)
     broker = s.broker()
     # s3rver checks the access key id, not the signature (see s3harness): a wrong key it is.
     wrong = s3harness.write_credentials(s.path("wrong-credentials"), key="NOT-A-KEY")
@@ -39,6 +40,14 @@ def test(s: harness.Session) -> None:
                                   bucket="no-such-bucket", subscriptions=["gw-nobucket/+"])
     skewed = s3harness.s3_ferry(s, broker, s3, name="skewed", gateway="gw-skewed", start=False,
                                 subscriptions=["gw-skewed/+"])
+    forged = None
+    if s3.verifies_signatures:
+        # A store that verifies SigV4 (Ceph's RADOS Gateway): the right key, a wrong secret.
+        forged_credentials = s3harness.write_credentials(s.path("forged-credentials"),
+                                                         secret="not-the-secret-key")
+        forged = s3harness.s3_ferry(s, broker, s3, name="forged", gateway="gw-forged",
+                                    credentials=forged_credentials,
+                                    subscriptions=["gw-forged/+"])
     faketime = shutil.which("faketime")
     if faketime is None:
         s3harness.skip("faketime (Debian package faketime) is needed for the skewed clock")
@@ -46,20 +55,23 @@ def test(s: harness.Session) -> None:
     # shift too and so confuse the timed waits of its threads.
     skewed.start(wrapper=["env", "FAKETIME_DONT_FAKE_MONOTONIC=1", faketime, "-f", "-1h"])
     try:
-        check(s, s3, broker, wrong, denied, nobucket, skewed)
+        check(s, s3, broker, wrong, denied, nobucket, skewed, forged)
     finally:
         skewed.kill_group()  # the harness ends the wrapper only; ferry runs in its group
 
 
-def check(s: harness.Session, s3: s3harness.S3rver, broker: harness.Broker, wrong,
-          denied: harness.Ferry, nobucket: harness.Ferry, skewed: harness.Ferry) -> None:
-    for ferry in (denied, nobucket, skewed):
+def check(s: harness.Session, s3: s3harness.S3rver | s3harness.ExternalS3, broker: harness.Broker, wrong,
+          denied: harness.Ferry, nobucket: harness.Ferry, skewed: harness.Ferry,
+          forged: harness.Ferry | None) -> None:
+    for ferry in (denied, nobucket, skewed) + ((forged,) if forged else ()):
         harness.publish(broker, f"{ferry.gateway}/dev{{p}}", count=N, payload=PAYLOAD,
                         client_prefix=f"{ferry.name}-")
     wait_error(denied, "refused the credentials: 403 InvalidAccessKeyId", "auth_failed")
     wait_error(nobucket, "configuration error: bucket no-such-bucket at")
     st = wait_error(skewed, "the gateway's clock is wrong by ", "auth_failed")
     assert "minutes behind the store's time" in st["last_error"], st["last_error"]
+    if forged:
+        wait_error(forged, "refused the credentials: 403 SignatureDoesNotMatch", "auth_failed")
     assert not s3.object_files(), "objects landed although every upload was refused"
 
     s3harness.write_credentials(wrong)  # the right ones now
@@ -69,6 +81,15 @@ def check(s: harness.Session, s3: s3harness.S3rver, broker: harness.Broker, wron
     records = s3.records("fleet")
     s3harness.check_exactly_once(records, {(1, i) for i in range(1, N + 1)})
     print(f"after new credentials and SIGHUP: {len(records)} records landed once")
+    if forged:
+        s3harness.write_credentials(s.path("forged-credentials"))
+        forged.proc.send_signal(signal.SIGHUP)
+        s3harness.wait_landed(s3, "fleet", 2 * N)
+        forged.wait_metric("ferry_queue_records", lambda v: v == 0, 30, "forged's queue to drain")
+        records = [r for r in s3.records("fleet") if r["gateway"] == "gw-forged"]
+        s3harness.check_exactly_once(records, {(1, i) for i in range(1, N + 1)})
+        print(f"a wrong secret refused (SignatureDoesNotMatch); after the right one and SIGHUP: "
+              f"{len(records)} records landed once")
 
 
 if __name__ == "__main__":
