@@ -113,7 +113,7 @@ osd objectstore = $OBJECTSTORE
 osd memory target = 939524096
 osd memory cache min = 67108864
 memstore device bytes = 2147483648
-bluestore block path = $DIR/osd/\$name/block
+bluestore block path = $DIR/osd/\$name.block
 bluestore block create = true
 bluestore block size = 4294967296
 bluestore fsck on mount = false
@@ -175,7 +175,7 @@ KEYS
 
   # RADOS Gateway; it makes its pools (8 PGs each, size 1) when it first starts.
   radosgw -c "$DIR/ceph.conf" -n client.rgw || die "radosgw did not start: see $DIR/log/client.rgw.log"
-  wait_until 120 curl -sf "http://127.0.0.1:$rgw_port/" ||
+  wait_until 120 python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$rgw_port" ||
     die "radosgw does not answer on 127.0.0.1:$rgw_port: see $DIR/log/client.rgw.log"
   radosgw-admin -c "$DIR/ceph.conf" user create --uid ferry --display-name "Ferry tests" \
     --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >"$DIR/log/user-create.json" 2>&1 ||
@@ -200,14 +200,14 @@ cmd_stop() {
     [ -e "$pidfile" ] || continue
     pid=$(cat "$pidfile")
     # Only a process of this cluster: its command line names this ceph.conf.
-    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$DIR/ceph.conf"; then
+    if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$DIR/ceph.conf"; then
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
   # Daemons that had not written their pid file yet.
   local p
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-c $DIR/ceph.conf"; then
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "-c $DIR/ceph.conf"; then
       kill -9 "${p#/proc/}" 2>/dev/null || true
     fi
   done
@@ -215,24 +215,28 @@ cmd_stop() {
   rm -rf "$DIR"
 }
 
+TEST_DIR=
 cmd_test() {
-  local dir=${1:-} own=0 rc=0 t0=$SECONDS
-  if [ -z "$dir" ]; then
-    dir=$(mktemp -d /tmp/ferry-ceph.XXXXXX)
-    rmdir "$dir"
-    own=1
+  local rc=0 t0=$SECONDS
+  TEST_DIR=${1:-}
+  if [ -z "$TEST_DIR" ]; then
+    TEST_DIR=$(mktemp -d /tmp/ferry-ceph.XXXXXX)
+    rmdir "$TEST_DIR"
   fi
   cmd_install
   say "install done after $((SECONDS - t0)) s"
-  trap 'cmd_stop "$dir"' EXIT
+  trap 'cmd_stop "$TEST_DIR"' EXIT
+  trap 'exit 143' TERM INT  # so that the EXIT trap stops the cluster (after the test running)
   local env
-  env=$(cmd_start "$dir") || { cmd_stop "$dir"; return 1; }
+  env=$(cmd_start "$TEST_DIR") || return 1
   eval "$env"
+  # The programs of the build the README's `make test` made, as ctest gives them.
+  export FERRY_BIN_DIR=${FERRY_BIN_DIR:-$SOURCE_DIR/build} FERRY_SOURCE_DIR=$SOURCE_DIR
   say "cluster up after $((SECONDS - t0)) s; running the S3 tests against $FERRY_S3_ENDPOINT"
   local t
   for t in test_s3_landing test_s3_upstream test_s3_upstream_errors test_s3_scale_out; do
     local ts=$SECONDS trc=0
-    python3 "$SOURCE_DIR/tests/integration/$t.py" || trc=$?
+    timeout 300 python3 "$SOURCE_DIR/tests/integration/$t.py" || trc=$?
     if [ $trc -eq 0 ]; then
       say "$t passed in $((SECONDS - ts)) s"
     elif [ $trc -eq 77 ]; then
@@ -243,7 +247,6 @@ cmd_test() {
     fi
   done
   say "all done after $((SECONDS - t0)) s"
-  [ $own -eq 1 ] || true
   return $rc
 }
 
