@@ -1,8 +1,13 @@
 """ferry-landing --store s3://bucket/prefix in front of s3rver (the S3 REST API on disk): ferry's batches land as objects <prefix>/gateway=G/dt=D/<key>.ndjson.zst with their
 metadata, exactly once, also while the store is down for a while (ferry-landing answers 503 and
 ferry retries); a repeated key is found with a HEAD and answered {"duplicate":true}; DuckDB
-reads the objects with hive_partitioning and counts records per device and day."""
+reads the objects with hive_partitioning and counts records per device and day; a batch over
+1 MiB compressed lands whole."""
 
+import base64
+import json
+import os
+import subprocess
 import urllib.request
 
 import harness
@@ -84,6 +89,36 @@ def test(s: harness.Session) -> None:
     got = {(row["device"], row["dt"]): int(row["n"]) for row in rows}
     print(f"DuckDB, records per device and day: {got}")
     assert got == counted, f"DuckDB counted {got}, the objects hold {counted}"
+
+    big_batch(s, s3)
+
+
+def big_batch(s: harness.Session, s3) -> None:
+    """A batch over 1 MiB compressed, which libcurl PUTs with "Expect: 100-continue" (a header
+    it adds unsigned; signed headers it does not send break SigV4 at stores that verify it)."""
+    big = s3harness.S3Landing(s, s3, prefix="big", name="landing-big")
+    n = 4000
+    lines = [json.dumps({"id": f"gw-big.e1.{i}", "seq": i, "gateway": "gw-big", "source": "mqtt",
+                         "topic": "t", "ts": "2026-12-06T10:00:00.000Z", "ts_source": "received",
+                         "received_at": "2026-12-06T10:00:00.000Z", "labels": {},
+                         "data": {"blob": base64.b64encode(os.urandom(600)).decode()}})
+             for i in range(1, n + 1)]
+    raw = ("\n".join(lines) + "\n").encode()
+    body = subprocess.run([harness.ZSTD_BIN, "-q", "-c"], input=raw, capture_output=True,
+                          check=True).stdout
+    assert len(body) > 2 << 20, f"only {len(body)} bytes compressed"
+    req = urllib.request.Request(big.batches_url, data=body, method="POST")
+    for name, value in (("Content-Type", "application/x-ndjson"), ("Content-Encoding", "zstd"),
+                        ("Idempotency-Key", f"gw-big.e1.1-{n}"), ("Ferry-Gateway", "gw-big"),
+                        ("Ferry-Records", str(n)), ("Ferry-Schema", "1")):
+        req.add_header(name, value)
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        answer = resp.read().decode()
+    assert json.loads(answer).get("stored") is True, f"the big batch was answered {answer}"
+    files = [p for k, p in s3.object_files().items() if k.startswith("big/")]
+    assert len(files) == 1 and files[0].read_bytes() == body, f"big/ holds {files}"
+    assert len(harness.read_ndjson_zst(files[0])) == n
+    print(f"a batch of {len(body)} bytes compressed ({n} records) landed whole")
 
 
 if __name__ == "__main__":
