@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libsimdjson-dev libre2-dev libseccomp-dev
   bubblewrap  # the transforms' sandbox (platform/sandbox.cc); its tests run it
+  lua5.4 lua-cjson  # the Lua example transform (config/examples/transforms/) and its test
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev libfuzzer-14-dev
   mosquitto zstd python3 curl ca-certificates openssl

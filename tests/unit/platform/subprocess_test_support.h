@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -118,6 +119,13 @@ inline platform::SpawnOptions Options(const TempDir& dir, std::vector<std::strin
   options.isolation = isolation;
   options.private_dir = dir.File("private");
   return options;
+}
+
+// The cross builds' unit tests run under qemu-user (tests/CMakeLists.txt): child processes are
+// the host's programs there, and qemu ignores RLIMIT_AS.
+inline bool UnderQemu() {
+  const char* v = getenv("FERRY_UNDER_QEMU");
+  return v != nullptr && std::string(v) == "1";
 }
 
 struct IgnoreSigpipe {
