@@ -133,19 +133,24 @@ std::vector<std::string> BubblewrapArgs(const std::string& bwrap, const std::str
       "--die-with-parent", "--cap-drop", "ALL",
       "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--seccomp", "3"};
   // clang-format on
-  for (const FdBind& bind : binds)
+  // The private directory on /tmp, then the hidden paths (those under /tmp are not seen
+  // anyway), then the directories bound back over them.
+  auto bind = [&args](const FdBind& b) {
     args.insert(args.end(),
-                {bind.writable ? "--bind-fd" : "--ro-bind-fd", std::to_string(bind.fd), bind.dest});
-  args.insert(args.end(), {"--chdir", "/tmp"});
+                {b.writable ? "--bind-fd" : "--ro-bind-fd", std::to_string(b.fd), b.dest});
+  };
+  if (!binds.empty()) bind(binds[0]);
   for (const std::string& path : options.hidden_paths) {
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) continue;
+    if (path.rfind("/tmp/", 0) == 0 || path == "/tmp" || stat(path.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
       args.insert(args.end(), {"--tmpfs", path});
     } else {
       args.insert(args.end(), {"--ro-bind", "/dev/null", path});
     }
   }
+  for (size_t i = 1; i < binds.size(); ++i) bind(binds[i]);
+  args.insert(args.end(), {"--chdir", "/tmp"});
   args.push_back("--");
   if (options.limits.max_processes != 0) {
     std::string n = std::to_string(options.limits.max_processes);

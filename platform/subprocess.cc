@@ -88,16 +88,25 @@ Result<ChildPlan> PlanNone(const SpawnOptions& options) {
   return plan;
 }
 
-// Files named on the command line that lie under /tmp, which the sandbox's private /tmp hides:
-// their directories are bound back, read-only, at the same paths.
-std::vector<std::string> DirectoriesUnderTmp(const std::vector<std::string>& command) {
+bool Under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         (dir.back() == '/' || path[dir.size()] == '/');
+}
+
+// Files named on the command line that the sandbox would not show: under /tmp (the private /tmp
+// replaces it) or under a hidden directory. Their directories are bound back, read-only, at the
+// same paths.
+std::vector<std::string> DirectoriesToBindBack(const std::vector<std::string>& command,
+                                               const std::vector<std::string>& hidden) {
   std::vector<std::string> dirs;
   for (const std::string& arg : command) {
-    if (arg.rfind("/tmp/", 0) != 0) continue;
     struct stat st {};
-    if (stat(arg.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (arg.empty() || arg[0] != '/' || stat(arg.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    bool unseen = Under(arg, "/tmp");
+    for (const std::string& h : hidden) unseen = unseen || (h != "/" && Under(arg, h));
     std::string dir = std::filesystem::path(arg).parent_path().string();
-    if (dir != "/tmp" && std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
+    if (unseen && dir != "/tmp" && std::find(dirs.begin(), dirs.end(), dir) == dirs.end())
       dirs.push_back(dir);
   }
   return dirs;
@@ -167,7 +176,7 @@ Result<ChildPlan> PlanBubblewrap(const SpawnOptions& options, std::vector<int>* 
   if (!program.ok()) return program.status();
   fds->push_back(Raise(*program));
   std::vector<internal::FdBind> binds;
-  std::vector<std::string> dirs = DirectoriesUnderTmp(command);
+  std::vector<std::string> dirs = DirectoriesToBindBack(command, options.hidden_paths);
   dirs.insert(dirs.begin(), options.private_dir);
   for (size_t i = 0; i < dirs.size() && fds->size() < internal::kMaxExtraFds; ++i) {
     Result<int> fd = OpenForBind(dirs[i]);

@@ -55,7 +55,8 @@ struct SpawnOptions {
   // Host paths the sandbox must not see (the queue directory, files holding secrets): under
   // bubblewrap a directory is covered by an empty tmpfs, a file by /dev/null (which cannot be
   // opened there: device nodes do not work in the sandbox's user namespace). Paths that do not
-  // exist are left alone. Ignored without isolation.
+  // exist, and those under /tmp (not seen anyway), are left alone. Files named in argv that lie
+  // in a hidden directory have their own directory bound back. Ignored without isolation.
   std::vector<std::string> hidden_paths;
 };
 

@@ -53,8 +53,9 @@ struct FdBind {
 };
 
 // The bwrap command line for running `command` (resolved) with `options`: the seccomp program
-// is read from fd 3, `binds` are made after the root, /dev, /proc (the private directory on
-// /tmp first). `prlimit` is the path of prlimit(1), used when max_processes is set.
+// is read from fd 3; binds[0] is the private directory (on /tmp), made before the hidden paths
+// are covered, the other binds after. `prlimit` is the path of prlimit(1), used when max_processes
+// is set.
 std::vector<std::string> BubblewrapArgs(const std::string& bwrap, const std::string& prlimit,
                                         const std::vector<std::string>& command,
                                         const std::vector<FdBind>& binds,

@@ -913,6 +913,9 @@ class Session:
     def __init__(self, name: str):
         self.name = name
         self.dir = Path(tempfile.mkdtemp(prefix=f"ferry-{name}-"))
+        # Searchable by others: a sandboxed transform runs as nobody when the tests run as root
+        # (docs/transforms.md), and must reach its script and private directory in here.
+        self.dir.chmod(0o711)
         self.processes: list[Process] = []
 
     def path(self, *parts: str) -> Path:

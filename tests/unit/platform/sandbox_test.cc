@@ -125,6 +125,27 @@ print(os.getcwd(), sorted(os.listdir("/tmp")), os.getuid())
     CHECK(s.out == "[]\nPermission denied\n");
   }
 
+  TEST_CASE("sandbox: a script inside a hidden directory still runs; the rest stays hidden") {
+    REQUIRE(ferry::platform::CheckIsolation(Isolation::kBubblewrap).ok());
+    TempDir state("/var/tmp");
+    chmod(state.path().c_str(), 0755);
+    std::filesystem::create_directories(state.File("udf"));
+    std::ofstream(state.File("queue.db")) << "records";
+    std::ofstream(state.File("udf/t.py"))
+        << "import os\nprint(sorted(os.listdir('" + state.path() + "')))\n";
+    chmod(state.File("udf/t.py").c_str(), 0644);
+    auto options = Options(state, {kPython, state.File("udf/t.py")}, Isolation::kBubblewrap);
+    options.private_dir = state.File("transforms/t");
+    options.hidden_paths = {state.path()};
+    auto child = Spawn(options);
+    REQUIRE_MESSAGE(child.ok(), child.status().ToString());
+    std::string out = ReadToEnd(child->stdout_fd), err = ReadToEnd(child->stderr_fd, 1000);
+    INFO(err);
+    CHECK(out == "['udf']\n");
+    CHECK(WaitEnded(&*child) == "exit 0");
+    Kill(&*child);
+  }
+
   TEST_CASE("sandbox: system calls for privileges are refused by seccomp") {
     Sandboxed s(R"(
 import ctypes, errno
