@@ -112,12 +112,13 @@ time.sleep(1000)
 
   TEST_CASE("spawn: when the child ends, what it left in its process group is killed") {
     TempDir dir;
-    std::string script = WriteScript(dir, "orphans.sh", "sleep 1000 &\nsleep 1000 &\necho ready\n");
+    std::string script =
+        WriteScript(dir, "orphans.sh", "sleep 987.654 &\nsleep 987.654 &\necho ready\n");
     ChildProcess child = MustSpawn(Options(dir, {"sh", script}, Isolation::kNone));
     REQUIRE(ReadLine(child.stdout_fd) == "ready");
     CHECK(WaitEnded(&child) == "exit 0");
-    for (int i = 0; i < 100 && ProcessesWith("sleep 1000") > 0; ++i) usleep(10'000);
-    CHECK(ProcessesWith("sleep 1000") == 0);
+    for (int i = 0; i < 100 && ProcessesWith("sleep 987.654") > 0; ++i) usleep(10'000);
+    CHECK(ProcessesWith("sleep 987.654") == 0);
     Kill(&child);
   }
 
