@@ -104,6 +104,7 @@ Status Queue::Init(platform::Random& random) {
   }
   FERRY_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
   FERRY_RETURN_IF_ERROR(db_->Exec(kCreateKeptAcks));
+  FERRY_RETURN_IF_ERROR(db_->Exec(kCreateSparkplugMetrics));
   FERRY_RETURN_IF_ERROR(
       db_->Exec(options_.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   // Blocks are written once and read once: a page cache beyond the indexes buys nothing and
@@ -155,6 +156,8 @@ Status Queue::PrepareStatements() {
       prep(s.insert_dead_letter,
            "INSERT INTO dead_letters(created_ms,received_ms,reason,topic,payload,seq) "
            "VALUES(?,?,?,?,?,?)"));
+  FERRY_RETURN_IF_ERROR(
+      prep(s.upsert_sparkplug_metric, "INSERT OR REPLACE INTO sparkplug_metrics VALUES(?,?,?,?)"));
   FERRY_RETURN_IF_ERROR(prep(s.first_batch,
                              "SELECT first_seq,last_seq,attempts FROM batches WHERE first_seq>? "
                              "ORDER BY first_seq LIMIT 1"));
@@ -440,6 +443,7 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
     if (st.ok()) st = stmts_->cap_kept_acks.Run();
   }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
+  if (st.ok()) st = InsertSparkplugMetrics(req.sparkplug_metrics);
   for (int64_t id : req.replayed_dead_letters) {
     if (st.ok()) st = stmts_->delete_dead_letter.Bind(1, id).Run();
   }

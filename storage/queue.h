@@ -58,6 +58,14 @@ struct DeadLetterInput {
   int64_t received_ms = 0;
 };
 
+// One metric a Sparkplug B BIRTH message defined (table sparkplug_metrics, FORMAT.md).
+struct SparkplugMetricRow {
+  std::string scope;  // "group/node" for an edge node, "group/node/device" for a device
+  std::string name;
+  std::optional<uint64_t> alias;
+  uint32_t datatype = 0;
+};
+
 // Encodes `count` records whose sequence numbers are first_seq, first_seq+1, ... as NDJSON
 // lines (each ending in '\n', exactly `count` lines) appended to `out`.
 using EncodeFn = std::function<void(uint64_t first_seq, std::string& out)>;
@@ -77,6 +85,9 @@ struct AppendRequest {
   std::string_view acks;
   // Dead letters this group replays: deleted in the same transaction.
   std::span<const int64_t> replayed_dead_letters;
+  // Sparkplug metrics learnt from the group's BIRTH messages: inserted or replaced (by scope
+  // and name) in the same transaction, so they cost no commit of their own.
+  std::span<const SparkplugMetricRow> sparkplug_metrics;
 };
 
 struct SeqRange {
@@ -237,6 +248,10 @@ class Queue {
   // when the rows cannot be read, kCorruption when a stored block does not decode.
   platform::Result<QueuePeek> Peek(size_t limit);
 
+  // Every Sparkplug metric kept (AppendRequest::sparkplug_metrics), to load at start.
+  // kIoError when they cannot be read.
+  platform::Result<std::vector<SparkplugMetricRow>> LoadSparkplugMetrics();
+
   QueueStats Stats();
   // Bytes of buffers kept between appends (capacity); a large group's are released after it.
   size_t BufferBytes();
@@ -254,6 +269,7 @@ class Queue {
   platform::Result<std::optional<std::pair<uint64_t, uint64_t>>> FormBatch(
       const BatchLimits& limits);
   platform::Status InsertDeadLetters(std::span<const DeadLetterInput> dead_letters);
+  platform::Status InsertSparkplugMetrics(std::span<const SparkplugMetricRow> rows);
   // queue_dead_letters.cc: the dead-letter store's bound.
   platform::Status CountDeadLetterBytes();
   uint64_t DeadLetterLimit() const;

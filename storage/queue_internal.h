@@ -13,6 +13,7 @@ struct Queue::Statements {
   Stmt delete_blocks_through, delete_removed_through, set_meta, oldest_block_after;
   Stmt delivered_sums, removed_between, batches_before;
   Stmt keep_block_acks, keep_group_acks, prune_kept_acks, cap_kept_acks;
+  Stmt upsert_sparkplug_metric;
   Stmt list_dead_letters, get_dead_letter, delete_dead_letter;
   Stmt head_blocks, batch_covering, delete_batches_through, pragma_page_count, pragma_freelist;
 };

@@ -46,4 +46,16 @@ CREATE TABLE IF NOT EXISTS kept_acks(
   acks      BLOB NOT NULL);
 )sql";
 
+// Added after version 1 as kept_acks was: the metrics Sparkplug B BIRTH messages defined, per
+// edge node ("group/node") or device ("group/node/device"), so that DATA messages naming
+// metrics only by alias, or omitting their datatype, are understood after a restart.
+inline constexpr const char* kCreateSparkplugMetrics = R"sql(
+CREATE TABLE IF NOT EXISTS sparkplug_metrics(
+  scope    TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  alias    INTEGER,
+  datatype INTEGER NOT NULL,
+  PRIMARY KEY(scope, name)) WITHOUT ROWID;
+)sql";
+
 }  // namespace ferry::storage

@@ -36,7 +36,7 @@ toolchains/install-deps.sh
 packages=(
   "g++-$triplet" qemu-user dpkg-dev "pkgconf:$arch"
   "libsqlite3-dev:$arch" "libmosquitto-dev:$arch" "libzstd-dev:$arch" "libssl-dev:$arch"
-  "libre2-dev:$arch" "libseccomp-dev:$arch"
+  "libre2-dev:$arch" "libseccomp-dev:$arch" "libprotobuf-c-dev:$arch"
   "libcpp-httplib-dev:$arch" "libhowardhinnant-date-dev:$arch" "libcurl4-openssl-dev:$arch"
 )
 missing=()

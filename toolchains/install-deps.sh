@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev libmosquitto-dev libzstd-dev libcpp-httplib-dev libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libsimdjson-dev libre2-dev libseccomp-dev
+  libprotobuf-c-dev protobuf-c-compiler
   bubblewrap  # the transforms' sandbox (platform/sandbox.cc); its tests run it
   lua5.4 lua-cjson  # the Lua example transform (config/examples/transforms/) and its test
   libhowardhinnant-date-dev tzdata

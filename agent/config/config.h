@@ -90,7 +90,7 @@ struct Route {
   std::string topic;                  // template: "zigbee2mqtt/{device}", "+" and "#" allowed
   std::string payload_shape = "any";  // any | object | array | scalar
   bool ignore = false;                // matching messages are dropped (counted), not stored
-  std::string payload = "auto";       // auto | json | text | influx
+  std::string payload = "auto";       // auto | json | text | influx | sparkplug
   std::string empty_payload = "dead_letter";  // dead_letter | null | ignore
   std::string value_field = "value";          // field name for a scalar payload; may use {captures}
   std::string value_type = "auto";            // auto | int | float | bool | string

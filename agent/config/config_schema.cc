@@ -378,7 +378,7 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
     key("/ignore", T::kBool, "Drop matching messages (counted, not stored)")
         .Default(false).Bind(FERRY_FIELD(ignore)),
     key("/payload", T::kEnum, "How to read the payload")
-        .Default("auto").OneOf({"auto", "json", "text", "influx"}).Bind(FERRY_FIELD(payload)),
+        .Default("auto").OneOf({"auto", "json", "text", "influx", "sparkplug"}).Bind(FERRY_FIELD(payload)),
     key("/empty_payload", T::kEnum, "A zero-length payload is dead-lettered, a null value, or "
         "ignored")
         .Default("dead_letter").OneOf({"dead_letter", "null", "ignore"})

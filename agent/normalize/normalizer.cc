@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "agent/sparkplug/sparkplug_topic.h"
 #include "platform/log.h"
 
 namespace ferry::agent {
@@ -234,6 +235,10 @@ Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* 
   bool decoded = false;
   const RouteRule& rule = Select(msg, &captures, &out->route, &out->data, &decoded, nullptr);
   if (rule.ignore) return Outcome::kIgnored;
+  if (rule.payload == PayloadMode::kSparkplug ||
+      (rule.payload == PayloadMode::kAuto && IsSparkplugTopic(msg.topic))) {
+    return NormalizeSparkplug(rule, captures, msg, out, more, reason);
+  }
   std::string value_field = rule.value_field.Render(captures);
   if (!decoded) {
     Outcome o = Decode(rule, msg, value_field, &out->data, reason);

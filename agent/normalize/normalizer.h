@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 
 #include "agent/config/config.h"
 #include "agent/normalize/route_rule.h"
+#include "agent/sparkplug/sparkplug_state.h"
 
 namespace ferry::agent {
 
@@ -89,6 +91,12 @@ class Normalizer {
 
   size_t route_count() const { return routes_.size(); }
 
+  // The Sparkplug metrics table the normalizer learns into and resolves from (see
+  // NormalizeSparkplug); each Normalizer starts with an empty one of its own. The agent hands
+  // the one it keeps with the queue to every Normalizer it builds, so a reload keeps it.
+  void set_sparkplug_state(std::shared_ptr<SparkplugState> state) { sparkplug_ = std::move(state); }
+  SparkplugState& sparkplug_state() const { return *sparkplug_; }
+
  private:
   // The rule for a message and its index (-1: the default rule).
   // With conditions (match), a route's payload is decoded to test them; `*is_decoded` then
@@ -110,8 +118,17 @@ class Normalizer {
                          std::string_view value_field, int64_t received_ms, Normalized* out,
                          std::vector<Normalized>* more, std::string* reason);
 
+  // A Sparkplug B message (payload "sparkplug", or "auto" on an spBv1.0 topic): decoded
+  // (DecodeSparkplug), BIRTHs learnt and other messages resolved (SparkplugState), and its
+  // metrics made records, one per distinct metric timestamp; steps 6-9 run on each
+  // (normalizer_sparkplug.cc; config/README.md, "Sparkplug B").
+  Outcome NormalizeSparkplug(const RouteRule& rule, const std::vector<std::string_view>& captures,
+                             const Message& msg, Normalized* out, std::vector<Normalized>* more,
+                             std::string* reason) const;
+
   std::vector<RouteRule> routes_;
   RouteRule default_rule_;
+  std::shared_ptr<SparkplugState> sparkplug_ = std::make_shared<SparkplugState>();
 };
 
 }  // namespace ferry::agent

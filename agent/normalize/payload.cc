@@ -113,6 +113,7 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
   if (name == "json") return PayloadMode::kJson;
   if (name == "text") return PayloadMode::kText;
   if (name == "influx") return PayloadMode::kInflux;
+  if (name == "sparkplug") return PayloadMode::kSparkplug;
   return std::nullopt;
 }
 
@@ -158,6 +159,10 @@ json ParsePlainValue(std::string_view text) {
 bool DecodePayload(std::string_view payload, const DecodeOptions& options, json* data,
                    bool* wrapped, std::string* reason) {
   if (wrapped != nullptr) *wrapped = false;
+  if (options.mode == PayloadMode::kSparkplug) {
+    *reason = "sparkplug: match conditions cannot test a Sparkplug payload";
+    return false;
+  }
   if (payload.empty()) {
     *reason = "empty payload";
     return false;
@@ -177,6 +182,7 @@ bool DecodePayload(std::string_view payload, const DecodeOptions& options, json*
     case PayloadMode::kInflux:
       return ParseLineProtocol(payload, data, reason);
     case PayloadMode::kText:
+    case PayloadMode::kSparkplug:
       break;
     case PayloadMode::kAuto:
       // Starting with '{' or '[' it was meant as JSON: a parse error is an error, not text.

@@ -18,9 +18,13 @@ enum class PayloadMode {
   kJson,    // must be JSON
   kText,    // plain text, never parsed as JSON
   kInflux,  // InfluxDB line protocol (see line_protocol.h)
+  // Sparkplug B protobuf (agent/sparkplug/): decoded by the Normalizer itself, not by
+  // DecodePayload, which refuses it ("sparkplug: match conditions cannot test a Sparkplug
+  // payload"). A route with "auto" on an spBv1.0 topic decodes Sparkplug too.
+  kSparkplug,
 };
 
-// "auto", "json", "text", "influx"; nullopt for anything else.
+// "auto", "json", "text", "influx", "sparkplug"; nullopt for anything else.
 std::optional<PayloadMode> ParsePayloadMode(std::string_view name);
 
 // Objects and arrays nested deeper than this are refused: serializing and copying nlohmann

@@ -34,6 +34,8 @@ std::string DeadLetterReasonLabel(const std::string& reason) {
       {"validation failed", "validation_failed"},
       {"JSON nested deeper", "too_deep"},
       {"payload is only whitespace", "empty_payload"},
+      {"sparkplug: unknown alias", "sparkplug_unknown_alias"},
+      {"sparkplug", "invalid_sparkplug"},
   };
   for (const Rule& r : kRules) {
     if (reason.rfind(r.prefix, 0) == 0) return r.label;
