@@ -36,13 +36,14 @@ class Pipeline {
  public:
   Pipeline(std::shared_ptr<const Config> config, storage::Queue& queue, Metrics& metrics,
            AgentState& state, platform::Clock& clock, std::unique_ptr<Uploader> uploader,
-           const std::vector<std::string>& acks)
+           const std::vector<std::string>& acks, std::shared_ptr<SparkplugState> sparkplug)
       : config_(std::move(config)),
         normalizer_(config_->routes),
         intake_(*config_, normalizer_, queue, metrics),
         source_(*config_, intake_, metrics, state, clock, acks),
         uploader_(std::move(uploader)),
         forwarder_(*config_, queue, *uploader_, metrics, state, clock, random_) {
+    normalizer_.set_sparkplug_state(std::move(sparkplug));
     intake_thread_ = std::thread([this] { source_.Run(stop_intake_); });
     forward_thread_ = std::thread([this] { forwarder_.Run(stop_forward_); });
   }
@@ -77,8 +78,7 @@ class Pipeline {
   std::thread intake_thread_, forward_thread_;
 };
 
-Agent::Agent(const Config& config, std::string path, storage::Queue& queue,
-             platform::Clock& clock)
+Agent::Agent(const Config& config, std::string path, storage::Queue& queue, platform::Clock& clock)
     : initial_(config), path_(std::move(path)), queue_(queue), clock_(clock) {}
 
 Agent::~Agent() { Stop(); }
@@ -94,9 +94,18 @@ platform::Status Agent::StartPipeline(std::shared_ptr<const Config> config) {
   platform::Status dl = queue_.SetDeadLetterPolicy(
       config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
   if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
-  pipeline_ = std::make_unique<Pipeline>(std::move(config), queue_, metrics_, state_, clock_,
-                                         std::move(*uploader),
-                                         acks.ok() ? *acks : std::vector<std::string>());
+  if (!sparkplug_) {  // the first start: what earlier runs' BIRTH messages defined
+    sparkplug_ = std::make_shared<SparkplugState>();
+    auto rows = queue_.LoadSparkplugMetrics();
+    if (rows.ok()) {
+      sparkplug_->Load(*rows);
+    } else {
+      platform::LogWarn("agent", "reading sparkplug metrics: " + rows.status().ToString());
+    }
+  }
+  pipeline_ = std::make_unique<Pipeline>(
+      std::move(config), queue_, metrics_, state_, clock_, std::move(*uploader),
+      acks.ok() ? *acks : std::vector<std::string>(), sparkplug_);
   return platform::Status::Ok();
 }
 
@@ -130,8 +139,8 @@ platform::Status Agent::ReloadLocked() {
   platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
   if (st.ok()) st = CreateUploader(*fresh).status();  // an upstream we can use
   if (!st.ok()) {
-    platform::LogError("agent", "reload: " + path_ + " not applied, keeping the running config: " +
-                                    st.message());
+    platform::LogError(
+        "agent", "reload: " + path_ + " not applied, keeping the running config: " + st.message());
     return st;
   }
   for (const std::string& key : KeepRestartOnlySettings(initial_, &*fresh)) {

@@ -64,6 +64,9 @@ class Agent {
   AgentState state_;
   std::mutex mu_;
   std::unique_ptr<Pipeline> pipeline_;
+  // Sparkplug BIRTH definitions, loaded from the queue at the first start; shared by every
+  // pipeline (a reload keeps them).
+  std::shared_ptr<SparkplugState> sparkplug_;
   bool stopped_ = false;
 };
 

@@ -36,8 +36,12 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   };
   // A group of only ignored messages commits its acks alone: a redelivery of it that matched
   // nothing would end the redelivery phase before the group after it (agent/mqtt/redelivery.h).
-  if (n > 0 || !dead_.empty() || !acks_.empty()) {
+  // What BIRTH messages of this group taught rides in its transaction.
+  std::vector<storage::SparkplugMetricRow> learnt = normalizer_.sparkplug_state().TakePending();
+  req.sparkplug_metrics = learnt;
+  if (n > 0 || !dead_.empty() || !acks_.empty() || !learnt.empty()) {
     platform::Result<storage::AppendResult> appended = queue_.Append(req);
+    if (!appended.ok()) normalizer_.sparkplug_state().Restore(std::move(learnt));
     if (!appended.ok()) return appended.status();
     if (appended->dropped > 0) metrics_.records_dropped.Add("quota", appended->dropped);
   }

@@ -56,7 +56,10 @@ class ReplayGroup {
     req.replayed_dead_letters = ids_;
     const std::string& epoch = queue.epoch();
     req.encode = [&](uint64_t first_seq, std::string& out) { Encode(epoch, first_seq, out); };
+    std::vector<storage::SparkplugMetricRow> learnt = normalizer_.sparkplug_state().TakePending();
+    req.sparkplug_metrics = learnt;
     Result<storage::AppendResult> appended = queue.Append(req);
+    if (!appended.ok()) normalizer_.sparkplug_state().Restore(std::move(learnt));
     if (!appended.ok()) return appended.status();
     result->replayed += ids_.size();
     result->records += req.count;

@@ -14,9 +14,9 @@ import sys
 
 FAMILIES = ["zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2",
             "ttn_v3", "owntracks", "esphome", "telegraf",
-            "rtl_433", "neuron", "edgex", "chirpstack_v3"]
+            "rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug"]
 # The families whose messages are kept in this repository (tests/fixtures/devices).
-FIXTURE_FAMILIES = {"rtl_433", "neuron", "edgex", "chirpstack_v3"}
+FIXTURE_FAMILIES = {"rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug"}
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "devices")
 
 

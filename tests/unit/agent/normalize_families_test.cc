@@ -83,5 +83,9 @@ TEST_CASE("chirpstack v3 uplinks normalize as the fixture says (objectJSON decod
   CheckFamily("chirpstack_v3");
 }
 
+TEST_CASE("sparkplug messages normalize as the fixture says (aliases from the NBIRTH)") {
+  CheckFamily("sparkplug");
+}
+
 }  // namespace
 }  // namespace ferry::agent
