@@ -18,8 +18,8 @@ struct TimeGroup {
   json data = json::object();
 };
 
-bool GroupByTime(const SparkplugPayload& p, std::vector<TimeGroup>* groups, std::string* reason) {
-  for (const SparkplugMetric& m : p.metrics) {
+bool GroupByTime(SparkplugPayload& p, std::vector<TimeGroup>* groups, std::string* reason) {
+  for (SparkplugMetric& m : p.metrics) {
     if (m.name.empty()) {
       *reason = "sparkplug: a metric has neither a name nor an alias";
       return false;
@@ -30,7 +30,7 @@ bool GroupByTime(const SparkplugPayload& p, std::vector<TimeGroup>* groups, std:
       if (g.ts == ts) group = &g;
     }
     if (group == nullptr) group = &groups->emplace_back(TimeGroup{ts});
-    group->data[m.name] = m.value;
+    group->data[std::move(m.name)] = std::move(m.value);
   }
   if (groups->empty()) groups->push_back(TimeGroup{p.timestamp});
   return true;

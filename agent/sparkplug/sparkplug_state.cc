@@ -8,7 +8,7 @@ void SparkplugState::Put(const storage::SparkplugMetricRow& row) {
   Scope& scope = scopes_[row.scope];
   auto [it, added] = scope.datatypes.insert_or_assign(row.name, row.datatype);
   if (added) ++metrics_;
-  if (row.alias) scope.names[*row.alias] = row.name;
+  if (row.alias) scope.names[*row.alias] = {row.name, row.datatype};
 }
 
 void SparkplugState::Load(const std::vector<storage::SparkplugMetricRow>& rows) {
@@ -34,7 +34,7 @@ bool SparkplugState::Learn(const std::string& scope, const std::vector<Sparkplug
       bool same_alias = true;
       if (m.alias) {
         auto name = known->names.find(*m.alias);
-        same_alias = name != known->names.end() && name->second == m.name;
+        same_alias = name != known->names.end() && name->second.name == m.name;
       }
       if (type != known->datatypes.end() && type->second == m.datatype && same_alias) continue;
     }
@@ -52,17 +52,19 @@ bool SparkplugState::Resolve(const std::string& scope, std::vector<SparkplugMetr
   const Scope* known = it == scopes_.end() ? nullptr : &it->second;
   for (SparkplugMetric& m : *metrics) {
     if (m.name.empty() && m.alias) {
-      const std::string* name = nullptr;
+      const Scope::Defined* defined = nullptr;
       if (known != nullptr) {
         auto found = known->names.find(*m.alias);
-        if (found != known->names.end()) name = &found->second;
+        if (found != known->names.end()) defined = &found->second;
       }
-      if (name == nullptr) {
+      if (defined == nullptr) {
         *reason = "sparkplug: unknown alias " + std::to_string(*m.alias) + " in " + scope +
                   " (no BIRTH defined it)";
         return false;
       }
-      m.name = *name;
+      m.name = defined->name;
+      if (m.datatype == kSpUnknown) RetypeSparkplugValue(defined->datatype, &m);
+      continue;
     }
     if (m.datatype == kSpUnknown && known != nullptr) {
       auto type = known->datatypes.find(m.name);

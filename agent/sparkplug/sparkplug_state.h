@@ -45,7 +45,11 @@ class SparkplugState {
 
  private:
   struct Scope {
-    std::unordered_map<uint64_t, std::string> names;      // by alias
+    struct Defined {
+      std::string name;
+      uint32_t datatype = 0;
+    };
+    std::unordered_map<uint64_t, Defined> names;          // by alias
     std::unordered_map<std::string, uint32_t> datatypes;  // by name
   };
   void Put(const storage::SparkplugMetricRow& row);  // under mu_

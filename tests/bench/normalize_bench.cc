@@ -70,6 +70,75 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Sparkplug DDATA against JSON with the same metrics (issue 11: a DDATA must cost no more).
+std::string Varint(uint64_t v) {
+  std::string out;
+  for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7f) | 0x80);
+  return out + static_cast<char>(v);
+}
+std::string Field(int n, uint64_t v) { return Varint(uint64_t(n) << 3) + Varint(v); }
+std::string Bytes(int n, const std::string& b) {
+  return Varint((uint64_t(n) << 3) | 2) + Varint(b.size()) + b;
+}
+std::string Double(int n, double v) {
+  std::string out = Varint((uint64_t(n) << 3) | 1);
+  out.append(reinterpret_cast<const char*>(&v), 8);  // little-endian hosts
+  return out;
+}
+
+// One DBIRTH defining `metrics` Double metrics "metric_<i>" with aliases, then DDATA messages
+// naming them by alias only (as edge nodes send them), and the same readings as JSON objects.
+void SparkplugAgainstJson(int runs, int64_t min_ms) {
+  std::printf(
+      "\n| metrics per message | Sparkplug DDATA msg/s | JSON msg/s | DDATA cost / JSON cost |\n");
+  std::printf("|---:|---:|---:|---:|\n");
+  for (int metrics : {1, 10, 50}) {
+    std::string birth = Field(1, 1'795'256'000'000);
+    for (int i = 0; i < metrics; ++i) {
+      birth += Bytes(
+          2, Bytes(1, "metric_" + std::to_string(i)) + Field(2, i) + Field(4, 10) + Double(13, 0));
+    }
+    Normalizer sparkplug({});
+    ferry::agent::Normalized out;
+    std::string reason;
+    sparkplug.Normalize({"spBv1.0/g/DBIRTH/n/d", birth, 1'795'256'100'000}, &out, &reason);
+    std::vector<Msg> ddata, json_msgs;
+    for (int k = 0; k < 16; ++k) {
+      std::string p = Field(1, 1'795'256'000'000 + k);
+      json j = json::object();
+      for (int i = 0; i < metrics; ++i) {
+        p += Bytes(2, Field(2, i) + Double(13, 20.0 + k + i / 8.0));
+        j["metric_" + std::to_string(i)] = 20.0 + k + i / 8.0;
+      }
+      p += Field(3, k);
+      j["timestamp"] = 1'795'256'000'000 + k;
+      j["seq"] = k;
+      ddata.push_back({"spBv1.0/g/DDATA/n/d", p});
+      json_msgs.push_back({"plant/g/n/d", j.dump()});
+    }
+    ferry::agent::Route route;
+    route.topic = "plant/{device}/#";
+    route.time.field = "timestamp";
+    route.time.format = "epoch_ms";
+    Normalizer json_rules({route});
+    auto per_s = [&](const Normalizer& n, const std::vector<Msg>& msgs) {
+      return 1.0 / SecondsPerMessage(msgs, min_ms, [&](const Msg& m) {
+               ferry::agent::Normalized o;
+               std::string why;
+               n.Normalize({m.topic, m.payload, 1'795'256'100'000}, &o, &why);
+             });
+    };
+    std::vector<double> spb, js;
+    for (int r = 0; r < runs; ++r) {
+      spb.push_back(per_s(sparkplug, ddata));
+      js.push_back(per_s(json_rules, json_msgs));
+    }
+    double a = Median(spb), b = Median(js);
+    std::printf("| %d | %.0f | %.0f | %.2fx |\n", metrics, a, b, b / a);
+    std::fflush(stdout);
+  }
+}
+
 struct Row {
   std::string family;
   size_t messages;
@@ -147,5 +216,6 @@ int main(int argc, char** argv) {
                 row.parse_per_s / row.normalize_per_s);
     std::fflush(stdout);
   }
+  if (only.empty() || only == "sparkplug") SparkplugAgainstJson(runs, min_ms);
   return 0;
 }
