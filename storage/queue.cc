@@ -460,6 +460,7 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
     c_.stored_bytes += block_.size();
     c_.raw_bytes += scratch_.size();
   }
+  if (st.ok() && req.count > 0 && req.seal_batch) st = SealBatch(*req.seal_batch);
   if (st.ok() && (++appends_since_snapshot_ >= 64 || !req.replayed_dead_letters.empty())) {
     st = WriteSnapshot();
   }

@@ -70,6 +70,12 @@ struct SparkplugMetricRow {
 // lines (each ending in '\n', exactly `count` lines) appended to `out`.
 using EncodeFn = std::function<void(uint64_t first_seq, std::string& out)>;
 
+struct BatchLimits {
+  uint32_t max_records = 10'000;
+  uint64_t max_raw_bytes = 4ull << 20;  // uncompressed NDJSON
+  bool allow_partial = true;            // false: form a new batch only if it reaches a limit
+};
+
 struct AppendRequest {
   uint32_t count = 0;                   // records to encode; 0 for dead letters only
   int64_t oldest_received_ms = 0;       // wall time of the group's first record
@@ -88,6 +94,13 @@ struct AppendRequest {
   // Sparkplug metrics learnt from the group's BIRTH messages: inserted or replaced (by scope
   // and name) in the same transaction, so they cost no commit of their own.
   std::span<const SparkplugMetricRow> sparkplug_metrics;
+  // When set, and no batch waits to be sent (every batch formed before was delivered), the
+  // records not in a batch yet (this group's, and any an earlier group left) become the next
+  // batch in this same transaction, up to these limits (allow_partial is taken as true): the
+  // forwarder then finds the batch formed and sends it without a commit (and an fsync) of its
+  // own. The range is written with the records, so a crash keeps both or neither, and a retry
+  // sends the same range under the same key. FORMAT.md, "Flash writes".
+  std::optional<BatchLimits> seal_batch;
 };
 
 struct SeqRange {
@@ -98,12 +111,6 @@ struct SeqRange {
 struct AppendResult {
   SeqRange range;
   uint64_t dropped = 0;  // older records dropped to make room (drop_oldest policy)
-};
-
-struct BatchLimits {
-  uint32_t max_records = 10'000;
-  uint64_t max_raw_bytes = 4ull << 20;  // uncompressed NDJSON
-  bool allow_partial = true;            // false: form a new batch only if it reaches a limit
 };
 
 // A batch: a range of sequence numbers and the stored blocks that hold them.
@@ -276,6 +283,7 @@ class Queue {
   bool DeadLettersFull(std::string* why) const;
   platform::Status TrimDeadLetters();
   // queue_delivered.cc: the file's write policy and the deletes of delivered records.
+  platform::Status SealBatch(BatchLimits limits);
   platform::Status SetNewFilePageSize();
   platform::Status ApplyWritePolicy();
   platform::Status CheckInOrder(uint64_t first_seq);

@@ -60,6 +60,20 @@ Result<std::optional<BatchPlan>> Queue::NextBatch(const BatchLimits& limits) {
   return LoadBatch(a, b, 0);
 }
 
+// Inside Append's transaction (AppendRequest::seal_batch); the caller restores c_ on rollback.
+Status Queue::SealBatch(BatchLimits limits) {
+  if (c_.batched_through > c_.acked_through) return Status::Ok();  // one waits to be sent
+  limits.allow_partial = true;
+  Result<std::optional<std::pair<uint64_t, uint64_t>>> formed = FormBatch(limits);
+  if (!formed.ok()) return formed.status();
+  if (!formed->has_value()) return Status::Ok();
+  auto [a, b] = **formed;
+  FERRY_RETURN_IF_ERROR(
+      stmts_->insert_batch.Bind(1, static_cast<int64_t>(a)).Bind(2, static_cast<int64_t>(b)).Run());
+  c_.batched_through = b;
+  return Status::Ok();
+}
+
 // Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits.
 // It ends on a block boundary whenever it can, so whole stored blocks go on the wire unchanged;
 // only a first block larger than the limits is cut.

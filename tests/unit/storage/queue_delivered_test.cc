@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "storage/queue.h"
@@ -24,9 +25,11 @@ std::unique_ptr<Queue> Open(const std::string& path, platform::Clock& clock) {
   return std::move(*q);
 }
 
-void Append(Queue& q, uint32_t count, std::string_view acks = {}) {
+void Append(Queue& q, uint32_t count, std::string_view acks = {},
+            std::optional<BatchLimits> seal = std::nullopt) {
   AppendRequest req;
   req.count = count;
+  req.seal_batch = seal;
   req.oldest_received_ms = 1000;
   req.acks = acks;
   req.encode = [count](uint64_t first, std::string& out) {
@@ -176,4 +179,43 @@ TEST_CASE("a batch acknowledged before an older one is refused") {
   REQUIRE(q->Ack(1, 1).ok());
   REQUIRE(q->Ack(2, 2).ok());
   CHECK(q->Stats().records == 0);
+}
+
+TEST_CASE("a group sealed as a batch is the batch, written in its own commit") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  auto q = Open(dir.File("q.db"), clock);
+  Append(*q, 3, {}, BatchLimits{});
+  // Another connection sees the batch's row with the records: no commit of its own follows.
+  CHECK(Rows(dir.File("q.db"), "batches") == 1);
+  storage::BatchPlan b = Next(*q);
+  CHECK(b.first_seq == 1);
+  CHECK(b.last_seq == 3);
+  CHECK(Rows(dir.File("q.db"), "batches") == 1);
+  // While that batch waits for the landing zone, the next group is not sealed: it waits for
+  // the forwarder's own batching, which a backlog needs.
+  Append(*q, 2, {}, BatchLimits{});
+  CHECK(Rows(dir.File("q.db"), "batches") == 1);
+  REQUIRE(q->Ack(1, 3).ok());
+  // Once it is delivered, the next sealed group takes what is not batched yet, up to the
+  // limits, ending on a block boundary (4-5 and 6-9 do not fit in 5 records together).
+  Append(*q, 4, {}, BatchLimits{5, 1 << 20, false});
+  b = Next(*q);
+  CHECK(b.first_seq == 4);
+  CHECK(b.last_seq == 5);
+  CHECK(Rows(dir.File("q.db"), "batches") == 1);  // the delivered one's delete rode along
+}
+
+TEST_CASE("a sealed batch survives a crash with its records and is sent with the same range") {
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  {
+    auto q = Open(dir.File("q.db"), clock);
+    Append(*q, 3, {}, BatchLimits{});
+    Append(*q, 2);  // more records must not grow the sealed batch
+  }
+  auto q = Open(dir.File("q.db"), clock);
+  storage::BatchPlan b = Next(*q);
+  CHECK(b.first_seq == 1);
+  CHECK(b.last_seq == 3);
 }
