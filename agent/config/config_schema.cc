@@ -211,9 +211,10 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         "to gather messages into one commit (fewer flash writes; PUBACKs wait as long)")
         .Default("1s").Range(0, 10 * kSecond).Bind(FERRY_FIELD(storage.commit_interval_ms)),
     key("/storage/commit_interval_qos1", T::kDuration, "A group of only QoS 1 messages may wait "
-        "this long (the broker keeps them until PUBACK, so a crash loses none; 10s-30s on a "
-        "quiet gateway writes less flash); at most half of mqtt.keepalive")
-        .Default("1s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(storage.commit_interval_qos1_ms)),
+        "this long while it holds under 128 KiB (the broker keeps them until PUBACK, so a crash "
+        "loses none, and a quiet gateway writes less flash; delivery waits as long); at most "
+        "half of mqtt.keepalive")
+        .Default("15s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(storage.commit_interval_qos1_ms)),
     key("/storage/commit_max_records", T::kInt, "Records per group commit at most; a group's "
         "lines are held in memory until its commit, so this bounds intake's memory")
         .Default(1024).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),

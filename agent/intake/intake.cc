@@ -14,7 +14,7 @@ Intake::Intake(const Config& config, const Normalizer& normalizer, storage::Queu
 // Each record's line is written as soon as it is normalized, all but its id and seq (known
 // only at the commit): a group of thousands of messages then holds one string of lines, not
 // thousands of JSON documents.
-Status Intake::Store(std::span<const ReceivedMessage> messages) {
+Status Intake::Store(std::span<const ReceivedMessage> messages, bool as_batch) {
   uint64_t ignored = NormalizeAll(messages);
   const size_t n = sources_.size();
   storage::AppendRequest req;
@@ -23,6 +23,10 @@ Status Intake::Store(std::span<const ReceivedMessage> messages) {
   req.oldest_received_mono_ms = n > 0 ? sources_[0]->received_mono_ms : 0;
   req.dead_letters = dead_;
   req.acks = acks_;
+  if (as_batch) {
+    req.seal_batch =
+        storage::BatchLimits{config_.upstream.batch_max_records, config_.upstream.batch_max_bytes};
+  }
   const std::string& epoch = queue_.epoch();
   // Each head is `{"id":"<gateway>.<epoch>.<seq>","seq":<seq>,`: seqs of at most 20 digits.
   req.encoded_size_hint = bodies_.size() + n * (config_.gateway.id.size() + epoch.size() + 64);

@@ -36,7 +36,9 @@ class Intake {
   // Normalizes and stores `messages`. OK means every message is committed (as a record or a
   // dead letter) or was dropped by an ignore route: the caller may acknowledge them all.
   // On error nothing is stored: kNoSpace (quota or disk full), kIoError (write or sync).
-  platform::Status Store(std::span<const ReceivedMessage> messages);
+  // `as_batch`: the records may become the next batch in the same commit, when no batch waits
+  // to be sent (storage::AppendRequest::seal_batch), with upstream.batch's limits.
+  platform::Status Store(std::span<const ReceivedMessage> messages, bool as_batch = false);
   // False while new messages cannot be stored (quota with the block policy, or a full disk).
   bool HasRoom(std::string* why) { return queue_.HasRoom(why); }
 

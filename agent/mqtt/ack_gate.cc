@@ -41,15 +41,18 @@ void AckGate::Hold(const InboundMessage& msg) {
     bytes_ = 0;
   }
   has_qos0_ = has_qos0_ || msg.qos == 0;
-  // A group of only QoS 1 messages may wait longer: the broker keeps them until their PUBACKs,
-  // so a crash loses none, and fewer commits write less to flash. A QoS 0 message in the group
-  // shortens the wait, since nobody resends it. Nothing, not even PINGREQ, goes out while a
-  // group is held: never longer than half the keep-alive since the last write, or the broker
-  // would end the session.
-  int64_t wait = config_.storage.commit_interval_ms;
-  if (!has_qos0_) wait = std::max(wait, config_.storage.commit_interval_qos1_ms);
-  due_ms_ = std::min(started_ms_ + wait, last_write_ms_ + config_.mqtt.keepalive_ms / 2);
   bytes_ += msg.payload.size() + msg.topic.size();
+  // A group of only QoS 1 messages may wait longer: the broker keeps them until their PUBACKs,
+  // so a crash loses none, and fewer commits write less to flash. It waits until it holds
+  // kQos1GroupBytes (then storage.commit_interval applies, as to any group), so the wait
+  // shrinks as the rate grows. A QoS 0 message in the group shortens the wait, since nobody
+  // resends it. Nothing, not even PINGREQ, goes out while a group is held: never longer than
+  // half the keep-alive since the last write, or the broker would end the session.
+  int64_t wait = config_.storage.commit_interval_ms;
+  if (!has_qos0_ && bytes_ < kQos1GroupBytes) {
+    wait = std::max(wait, config_.storage.commit_interval_qos1_ms);
+  }
+  due_ms_ = std::min(started_ms_ + wait, last_write_ms_ + config_.mqtt.keepalive_ms / 2);
   if (msg.qos == 1) ++qos1_count_;
   if (count_ == group_.size()) group_.emplace_back();
   ReceivedMessage& m = group_[count_++];
@@ -89,7 +92,10 @@ bool AckGate::CommitDue(int64_t now_ms) {
 
 Status AckGate::Commit() {
   if (count_ == 0) return Status::Ok();
-  Status st = intake_.Store({group_.data(), count_});
+  // A group that waited as long as the forwarder's linger would have is a batch already: it
+  // becomes one in its own commit (when no batch waits to be sent), saving the batch's commit.
+  bool as_batch = clock_.MonotonicMillis() - started_ms_ >= config_.upstream.batch_linger_ms;
+  Status st = intake_.Store({group_.data(), count_}, as_batch);
   if (st.ok()) {
     ++metrics_.intake_commits;
     for (size_t i = 0; i < count_; ++i) {

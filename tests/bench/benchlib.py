@@ -109,7 +109,8 @@ def bench_ferry(session: harness.Session, broker, landing, name: str, qos: int =
     fits 5M records, log level warn, and the harness's short upload backoff (100 ms .. 1 s)."""
     config = {
         "mqtt": {"subscriptions": [{"topic": t, "qos": qos} for t in topics]},
-        "storage": {"max_size": "8GiB"},
+        # The product's QoS 1 commit interval (the harness shortens it for the tests).
+        "storage": {"max_size": "8GiB", "commit_interval_qos1": None},
         "routes": routes if routes is not None else [ZIGBEE_ROUTE],
         "log": {"level": "warn"},
         # The product's batch linger (the harness shortens it to 200 ms for the tests).

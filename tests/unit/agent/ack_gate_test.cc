@@ -237,6 +237,40 @@ TEST_CASE("a group of only QoS 1 messages waits commit_interval_qos1; a QoS 0 on
   CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
 }
 
+TEST_CASE("a QoS 1 group that holds kQos1GroupBytes waits only commit_interval") {
+  GateRig rig;  // commit_interval 1 s, commit_interval_qos1 10 s, keep-alive 10 s
+  const std::string big(AckGate::kQos1GroupBytes / 2, 'x');
+  rig.transport.Send("s/1", big, 1, 1);
+  rig.ReadAll();
+  int64_t start = rig.clock.MonotonicMillis();
+  CHECK(rig.gate.due_ms() == start + 5'000);
+  rig.transport.Send("s/2", big, 1, 2);  // the group now holds more than kQos1GroupBytes
+  rig.ReadAll();
+  CHECK(rig.gate.due_ms() == start + 1'000);
+  CHECK(!rig.gate.CommitDue(start + 999));
+  CHECK(rig.gate.CommitDue(start + 1'000));
+}
+
+TEST_CASE("a group that waited the batch linger is sealed as a batch in its own commit") {
+  GateRig rig;  // linger: the product's 1 s
+  rig.transport.Send("sensors/a", Reading(1), 1, 1);
+  rig.ReadAll();
+  bool stored = false;
+  REQUIRE(rig.gate.CommitAndRelease(&stored).ok());  // at once: no batch formed
+  auto none = rig.queue->NextBatch({100, 1 << 20, false});
+  REQUIRE(none.ok());
+  CHECK(!none->has_value());
+  rig.transport.Send("sensors/b", Reading(2), 1, 2);
+  rig.ReadAll();
+  rig.clock.Advance(1'000);
+  REQUIRE(rig.gate.CommitAndRelease(&stored).ok());
+  auto sealed = rig.queue->NextBatch({100, 1 << 20, false});  // no partial batch of its own
+  REQUIRE(sealed.ok());
+  REQUIRE(sealed->has_value());
+  CHECK((*sealed)->first_seq == 1);
+  CHECK((*sealed)->last_seq == 2);
+}
+
 TEST_CASE("a QoS 1 group is due as soon as it fills the broker's in-flight window") {
   GateRig rig;
   rig.transport.receive_maximum = 4;
