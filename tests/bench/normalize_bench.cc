@@ -26,13 +26,15 @@ using ferry::agent::Normalizer;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-const char* const kFamilies[] = {"zigbee2mqtt", "tasmota",   "shelly_gen1", "shelly_gen2",
-                                 "ttn_v3",      "owntracks", "esphome",     "telegraf",
-                                 "rtl_433",     "neuron",    "edgex",       "chirpstack_v3"};
+const char* const kFamilies[] = {"zigbee2mqtt", "tasmota",     "shelly_gen1", "shelly_gen2",
+                                 "ttn_v3",      "owntracks",   "esphome",     "telegraf",
+                                 "rtl_433",     "neuron",      "edgex",       "chirpstack_v3",
+                                 "victron",     "theengs_ble", "frigate"};
 // Kept in tests/fixtures/devices rather than ../shared/data/devices.
 bool InFixtures(const std::string& family) {
   return family == "rtl_433" || family == "neuron" || family == "edgex" ||
-         family == "chirpstack_v3";
+         family == "chirpstack_v3" || family == "victron" || family == "theengs_ble" ||
+         family == "frigate";
 }
 
 struct Msg {

@@ -14,9 +14,11 @@ import sys
 
 FAMILIES = ["zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2",
             "ttn_v3", "owntracks", "esphome", "telegraf",
-            "rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug"]
+            "rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug",
+            "victron", "theengs_ble", "frigate"]
 # The families whose messages are kept in this repository (tests/fixtures/devices).
-FIXTURE_FAMILIES = {"rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug"}
+FIXTURE_FAMILIES = {"rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug",
+                    "victron", "theengs_ble", "frigate"}
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "devices")
 
 

@@ -27,9 +27,10 @@ namespace {
 
 using ferry::agent::Normalizer;
 
-constexpr const char* kFamilies[] = {
-    "zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2", "ttn_v3",        "owntracks", "esphome",
-    "telegraf",    "rtl_433", "neuron",      "edgex",       "chirpstack_v3", "sparkplug"};
+constexpr const char* kFamilies[] = {"zigbee2mqtt", "tasmota",   "shelly_gen1", "shelly_gen2",
+                                     "ttn_v3",      "owntracks", "esphome",     "telegraf",
+                                     "rtl_433",     "neuron",    "edgex",       "chirpstack_v3",
+                                     "sparkplug",   "victron",   "theengs_ble", "frigate"};
 constexpr int64_t kReceivedMs = 1'795'256'100'000;  // 2026-11-21T10:15:00.000Z
 
 std::vector<std::unique_ptr<Normalizer>> LoadNormalizers() {

@@ -87,5 +87,15 @@ TEST_CASE("sparkplug messages normalize as the fixture says (aliases from the NB
   CheckFamily("sparkplug");
 }
 
+TEST_CASE("victron messages normalize as the fixture says (battery list exploded)") {
+  CheckFamily("victron");
+}
+TEST_CASE("theengs_ble messages normalize as the fixture says (device from the payload id)") {
+  CheckFamily("theengs_ble");
+}
+TEST_CASE("frigate messages normalize as the fixture says (event after-state, counts)") {
+  CheckFamily("frigate");
+}
+
 }  // namespace
 }  // namespace ferry::agent

@@ -48,9 +48,9 @@ std::string Example(const std::string& family) {
 }
 
 TEST_CASE("every example config passes its own cases") {
-  for (const char* family :
-       {"zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2", "ttn_v3", "owntracks", "esphome",
-        "telegraf", "rtl_433", "neuron", "edgex", "chirpstack_v3", "sparkplug"}) {
+  for (const char* family : {"zigbee2mqtt", "tasmota", "shelly_gen1", "shelly_gen2", "ttn_v3",
+                             "owntracks", "esphome", "telegraf", "rtl_433", "neuron", "edgex",
+                             "chirpstack_v3", "sparkplug", "victron", "theengs_ble", "frigate"}) {
     CAPTURE(family);
     Output o = Run(RunTestRulesCommand, {"--config", Example(family)});
     INFO(o.out << o.err);
