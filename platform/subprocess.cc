@@ -223,7 +223,7 @@ bool GroupHasLiveMembers(pid_t pgid) {
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return false;
   bool live = false;
-  char path[64], buf[512];
+  char path[300], buf[512];  // path: "/proc/" + a d_name (at most 255) + "/stat"
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
     snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
