@@ -85,7 +85,9 @@ set(CPACK_DEBIAN_FERRY_PACKAGE_NAME ferry)
 set(CPACK_DEBIAN_FERRY_PACKAGE_SUGGESTS mosquitto)
 # bubblewrap runs the transforms' sandbox; without it a route with a transform is refused unless
 # the transform says "sandbox": "none".
-set(CPACK_DEBIAN_FERRY_PACKAGE_RECOMMENDS bubblewrap)
+# libcurl is loaded only when an S3 upstream is used (agent/s3/curl_loader.h), so
+# dpkg-shlibdeps does not see it.
+set(CPACK_DEBIAN_FERRY_PACKAGE_RECOMMENDS "bubblewrap, libcurl4")
 set(CPACK_DEBIAN_FERRY_PACKAGE_CONTROL_EXTRA
     ${FERRY_DEBIAN_DIR}/ferry/postinst ${FERRY_DEBIAN_DIR}/ferry/prerm
     ${FERRY_DEBIAN_DIR}/ferry/postrm ${FERRY_DEBIAN_DIR}/ferry/conffiles)
@@ -98,6 +100,7 @@ string(JOIN "\n" CPACK_COMPONENT_FERRY_DESCRIPTION
        "never sends duplicates.")
 
 set(CPACK_DEBIAN_LANDING_PACKAGE_NAME ferry-landing)
+set(CPACK_DEBIAN_LANDING_PACKAGE_RECOMMENDS libcurl4)  # for an S3 bucket store, loaded then
 string(JOIN "\n" CPACK_COMPONENT_LANDING_DESCRIPTION
        "reference landing-zone receiver for Ferry"
        "ferry-landing accepts Ferry's batches over HTTP, checks their headers and"

@@ -5,6 +5,8 @@
 
 #include <mutex>
 
+#include "agent/s3/curl_loader.h"
+
 namespace ferry::s3 {
 namespace {
 
@@ -117,6 +119,7 @@ platform::Result<std::unique_ptr<S3Client>> S3Client::Create(S3ClientOptions o,
                                    "' has dots, which break TLS in a virtual-hosted name: use "
                                    "path_style");
   }
+  FERRY_RETURN_IF_ERROR(LoadCurl());
   GlobalInit();
   std::unique_ptr<S3Client> c(new S3Client(o, creds));
   c->base_ = o.path_style ? endpoint : scheme + "://" + o.bucket + "." + host_port;
