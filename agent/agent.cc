@@ -13,6 +13,7 @@
 #include "agent/normalize/normalizer.h"
 #include "agent/status/status_render.h"
 #include "agent/status/status_server.h"
+#include "agent/transform/transform_set.h"
 #include "platform/log.h"
 #include "platform/notify.h"
 #include "platform/process.h"
@@ -39,11 +40,14 @@ class Pipeline {
            const std::vector<std::string>& acks, std::shared_ptr<SparkplugState> sparkplug)
       : config_(std::move(config)),
         normalizer_(config_->routes),
-        intake_(*config_, normalizer_, queue, metrics),
+        transforms_(
+            std::make_shared<TransformSet>(*config_, StateDirOf(config_->storage.path), clock)),
+        intake_(*config_, normalizer_, queue, metrics, transforms_.get()),
         source_(*config_, intake_, metrics, state, clock, acks),
         uploader_(std::move(uploader)),
         forwarder_(*config_, queue, *uploader_, metrics, state, clock, random_) {
     normalizer_.set_sparkplug_state(std::move(sparkplug));
+    state.SetTransforms(transforms_);
     intake_thread_ = std::thread([this] { source_.Run(stop_intake_); });
     forward_thread_ = std::thread([this] { forwarder_.Run(stop_forward_); });
   }
@@ -65,10 +69,12 @@ class Pipeline {
 
   const Config& config() const { return *config_; }
   const Normalizer& normalizer() const { return normalizer_; }
+  const TransformSet& transforms() const { return *transforms_; }
 
  private:
   std::shared_ptr<const Config> config_;
   Normalizer normalizer_;
+  std::shared_ptr<TransformSet> transforms_;  // shared with /status
   Intake intake_;
   MqttSource source_;
   std::unique_ptr<Uploader> uploader_;

@@ -12,6 +12,7 @@
 
 #include "platform/log.h"
 #include "platform/status.h"
+#include "platform/subprocess.h"
 
 namespace ferry::agent {
 
@@ -32,12 +33,17 @@ inline constexpr EnumName<FullPolicy> kFullPolicyNames[] = {
     {"block", FullPolicy::kBlock}, {"drop_oldest", FullPolicy::kDropOldest}};
 inline constexpr EnumName<platform::LogFormat> kLogFormatNames[] = {
     {"text", platform::LogFormat::kText}, {"json", platform::LogFormat::kJson}};
+inline constexpr EnumName<platform::Isolation> kIsolationNames[] = {
+    {"bubblewrap", platform::Isolation::kBubblewrap}, {"none", platform::Isolation::kNone}};
 
 // The table of each enum, found by its type: NamesOf(SyncMode{}).
 constexpr std::span<const EnumName<SyncMode>> NamesOf(SyncMode) { return kSyncModeNames; }
 constexpr std::span<const EnumName<FullPolicy>> NamesOf(FullPolicy) { return kFullPolicyNames; }
 constexpr std::span<const EnumName<platform::LogFormat>> NamesOf(platform::LogFormat) {
   return kLogFormatNames;
+}
+constexpr std::span<const EnumName<platform::Isolation>> NamesOf(platform::Isolation) {
+  return kIsolationNames;
 }
 // The name the config file uses for `value` ("drop_oldest"), for logs and messages.
 template <typename E>
@@ -120,6 +126,26 @@ struct Route {
   bool scale_first = false;                          // scale and offset before rename and cast
   std::string utc_times;  // data paths of times rewritten as UTC RFC 3339, comma-separated
   BytesRule bytes;
+  std::string transform;  // name of a transform in Config::transforms; "": none
+};
+
+// A user-defined transform: a co-process fed the route's records over NDJSON (docs/transforms.md,
+// config/README.md "Transforms").
+struct TransformConfig {
+  std::string name;                  // its key in `transforms`
+  std::vector<std::string> command;  // argv; argv[0] looked up in PATH
+  std::string file;                  // the file sha256 pins; "": the last element of command
+  std::string sha256;                // lower-case hex; "": not pinned
+  platform::Isolation sandbox = platform::Isolation::kBubblewrap;
+  int64_t timeout_ms = 1'000;            // per request
+  uint64_t memory = 64ull << 20;         // address space of the process (RLIMIT_AS)
+  int64_t cpu_ms = 0;                    // CPU time of one process's life; 0: no limit
+  uint64_t max_output = 1ull << 20;      // bytes of one reply line at most
+  uint32_t max_in_flight = 256;          // requests written and not yet answered at most
+  uint32_t max_processes = 16;           // RLIMIT_NPROC
+  uint64_t max_file_size = 16ull << 20;  // RLIMIT_FSIZE
+  int64_t restart_initial_ms = 1'000;    // first wait before a restart
+  int64_t restart_max_ms = 60'000;       // longest wait between restarts
 };
 
 // TLS settings of one connection (the broker, the landing zone).
@@ -212,6 +238,7 @@ struct Config {
   } log;
 
   std::vector<Route> routes;
+  std::map<std::string, TransformConfig> transforms;  // by name
 };
 
 // Parses and validates config text. Errors name the key by its JSON pointer path and say what

@@ -118,6 +118,15 @@ Json KeySchema(const KeyInfo& key) {
       out["items"] = ObjectSchema(key.items);
       AddBounds(key, "minItems", "maxItems", &out);
       break;
+    case KeyType::kStringList:
+      out["type"] = "array";
+      out["items"] = {{"type", "string"}};
+      AddBounds(key, "minItems", "maxItems", &out);
+      break;
+    case KeyType::kObjectMap:
+      out["type"] = "object";
+      out["additionalProperties"] = ObjectSchema(key.items);
+      break;
   }
   if (!note.empty()) description += " (" + note + ")";
   if (!key.default_doc.empty()) description += "; default " + key.default_doc;

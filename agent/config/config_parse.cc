@@ -66,6 +66,17 @@ std::string Decode(const KeyInfo& key, const json& node, Value* value) {
       if (!node.is_array()) return "expected a list";
       value->list = &node;
       return "";
+    case KeyType::kStringList:
+      if (!node.is_array()) return "expected a list of strings";
+      for (const auto& member : node) {
+        if (!member.is_string()) return "expected a list of strings; " + member.dump() + " is not";
+        value->strings.push_back(member.get<std::string>());
+      }
+      return "";
+    case KeyType::kObjectMap:
+      if (!node.is_object()) return "expected an object of objects";
+      value->list = &node;
+      return "";
   }
   return "unsupported key type";
 }
@@ -159,14 +170,16 @@ std::string RangeText(const KeyInfo& key, int64_t n) {
 // "must be between 1 and 1000000", "must be at least 1KiB", "must be at most 64 characters".
 std::string BoundsMessage(const KeyInfo& key) {
   std::string unit = key.type == KeyType::kString ? " characters"
-                     : key.type == KeyType::kList ? " entries"
-                                                  : "";
+                     : key.type == KeyType::kList || key.type == KeyType::kStringList ? " entries"
+                                                                                      : "";
   if (key.min && key.max) {
     return "must be between " + RangeText(key, *key.min) + " and " + RangeText(key, *key.max) +
            unit;
   }
   if (key.type == KeyType::kString && key.min == 1) return "must not be empty";
-  if (key.type == KeyType::kList && key.min == 1) return "must not be empty";
+  if ((key.type == KeyType::kList || key.type == KeyType::kStringList) && key.min == 1) {
+    return "must not be empty";
+  }
   if (key.min) return "must be at least " + RangeText(key, *key.min) + unit;
   return "must be at most " + RangeText(key, *key.max) + unit;
 }
@@ -188,6 +201,9 @@ bool InBounds(const KeyInfo& key, const Value& value) {
       break;
     case KeyType::kList:
       n = static_cast<int64_t>(value.list->size());
+      break;
+    case KeyType::kStringList:
+      n = static_cast<int64_t>(value.strings.size());
       break;
     default:
       return true;
@@ -251,6 +267,10 @@ const char* KeyTypeName(KeyType type) {
       return "object of strings";
     case KeyType::kList:
       return "list of objects";
+    case KeyType::kStringList:
+      return "list of strings";
+    case KeyType::kObjectMap:
+      return "object of objects";
   }
   return "?";
 }
@@ -283,7 +303,7 @@ bool ReadValue(const KeyInfo& key, const json* node, const std::string& path, Va
   }
   value->path = path;
   json expanded;
-  if (HasReference(*node) && key.type != KeyType::kList) {
+  if (key.type != KeyType::kList && key.type != KeyType::kObjectMap && HasReference(*node)) {
     if (std::string e = Expand(key, *node, &expanded); !e.empty()) {
       errors->push_back(path + ": " + e);
       return false;

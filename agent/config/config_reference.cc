@@ -15,7 +15,8 @@ void Flatten(const std::vector<KeyInfo>& keys, const std::string& prefix,
              std::vector<std::pair<std::string, const KeyInfo*>>* out) {
   for (const KeyInfo& key : keys) {
     out->emplace_back(prefix + key.path, &key);
-    if (key.type == KeyType::kList) Flatten(key.items, prefix + key.path + "/*", out);
+    if (key.type == KeyType::kList || key.type == KeyType::kObjectMap)
+      Flatten(key.items, prefix + key.path + "/*", out);
   }
 }
 
@@ -56,12 +57,13 @@ std::string AllowedText(const KeyInfo& key) {
     return out;
   }
   std::string unit = key.type == KeyType::kString ? " characters"
-                     : key.type == KeyType::kList ? " entries"
-                                                  : "";
+                     : key.type == KeyType::kList || key.type == KeyType::kStringList ? " entries"
+                                                                                      : "";
   if (key.min && key.max) {
     return BoundText(key, *key.min) + " to " + BoundText(key, *key.max) + unit;
   }
-  if (key.min == 1 && (key.type == KeyType::kString || key.type == KeyType::kList)) {
+  if (key.min == 1 && (key.type == KeyType::kString || key.type == KeyType::kList ||
+                       key.type == KeyType::kStringList)) {
     return "not empty";
   }
   if (key.min) return "at least " + BoundText(key, *key.min) + unit;

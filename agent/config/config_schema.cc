@@ -15,6 +15,7 @@
 #include "agent/normalize/validate.h"
 #include "agent/normalize/value_template.h"
 #include "agent/s3/s3_location.h"
+#include "agent/transform/pin.h"
 #include "platform/timezone.h"
 
 namespace ferry::agent::schema {
@@ -177,6 +178,23 @@ std::string CheckRequire(const Value& v) {
   ValidationSpec spec;
   spec.require = v.map;
   return CheckValidation(spec);
+}
+
+std::string CheckSha256(const Value& v) {
+  if (v.text.empty()) return "";
+  bool hex = v.text.size() == 64;
+  for (char c : v.text) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  return hex ? "" : "must be 64 lower-case hex digits (sha256sum FILE)";
+}
+
+std::string CheckTransformName(const Value& v) {
+  if (v.text.empty()) return "";
+  for (char c : v.text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) return "may hold only letters, digits, '_', '-' and '.'";
+  }
+  return "";
 }
 
 void RequireAtLeast(const char* path, int64_t value, const char* other_path, int64_t other,
@@ -351,6 +369,9 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
 
     key("/routes", T::kList, "Normalization rules, tried in order; the first match applies")
         .Default(json::array()).ListOf<Route>().Bind(FERRY_FIELD(routes)),
+    key("/transforms", T::kObjectMap, "User-defined transforms by name, each a sandboxed "
+        "co-process a route may name (docs/transforms.md)")
+        .Default(json::object()).ListOf<TransformConfig>().Bind(FERRY_FIELD(transforms)),
   };
   return *keys;
 }
@@ -488,10 +509,89 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
     key("/bytes/fields", T::kStringMap, "Fields read from the frame: {\"temp_c\": \"s16be 2 "
         "1/10\"}: type (u8, s16le, u32be, ...), byte offset, optional scale")
         .Default(json::object()).Check(CheckBytesFields).Bind(FERRY_FIELD(bytes.fields)),
+    key("/transform", T::kString, "Name of a transform (top-level transforms) that gets this "
+        "route's records and the message, and returns the records to store")
+        .Default("").Check(CheckTransformName).Bind(FERRY_FIELD(transform)),
+  };
+  return *keys;
+}
+
+template <>
+const std::vector<KeyDecl<TransformConfig>>& KeysOf<TransformConfig>() {
+  auto key = Key<TransformConfig>;
+  static const auto* keys = new std::vector<KeyDecl<TransformConfig>>{
+    key("/command", T::kStringList, "The program and its arguments: [\"python3\", "
+        "\"/etc/ferry/udf/x.py\"]; the first is looked up in PATH")
+        .Required().Range(1, 64).Bind(FERRY_FIELD(command)),
+    key("/file", T::kString, "The file sha256 pins; empty: the last element of command")
+        .Default("").Bind(FERRY_FIELD(file)),
+    key("/sha256", T::kString, "SHA-256 of the file (sha256sum); a different file is a config "
+        "error; empty: not pinned")
+        .Default("").Check(CheckSha256).Bind(FERRY_FIELD(sha256)),
+    key("/sandbox", T::kEnum, "bubblewrap: no network, read-only filesystem but a private "
+        "/tmp, own PID namespace, seccomp; none: rlimits only (must be written out)")
+        .Default("bubblewrap").OneOf(AllowedNames<platform::Isolation>())
+        .Bind(FERRY_FIELD(sandbox)),
+    key("/timeout", T::kDuration, "Time a request may take (from the previous answer); past it "
+        "the transform is killed and its messages dead-lettered")
+        .Default("1s").Range(1, 10 * kMinute).Bind(FERRY_FIELD(timeout_ms)),
+    key("/memory", T::kSize, "Address space of the transform's process (RLIMIT_AS)")
+        .Default("64MiB").Range(4 * kMiB, int64_t{1} << 40).Bind(FERRY_FIELD(memory)),
+    key("/cpu", T::kDuration, "CPU time of one process's life (RLIMIT_CPU, whole seconds); 0s: "
+        "none (timeout bounds each request)")
+        .Default("0s").Range(0, 365 * kDay).Bind(FERRY_FIELD(cpu_ms)),
+    key("/max_output", T::kSize, "Longest reply line; a longer one kills the transform")
+        .Default("1MiB").Range(kKiB, 64 * kMiB).Bind(FERRY_FIELD(max_output)),
+    key("/max_in_flight", T::kInt, "Requests written and not yet answered at most")
+        .Default(256).Range(1, 100'000).Bind(FERRY_FIELD(max_in_flight)),
+    key("/max_processes", T::kInt, "Processes the transform may run (RLIMIT_NPROC)")
+        .Default(16).Range(1, 4096).Bind(FERRY_FIELD(max_processes)),
+    key("/max_file_size", T::kSize, "Largest file the transform may write (RLIMIT_FSIZE)")
+        .Default("16MiB").Range(0, int64_t{1} << 40).Bind(FERRY_FIELD(max_file_size)),
+    key("/restart_backoff/initial", T::kDuration, "Wait before the first restart after a "
+        "failure; doubles with each failure in a row")
+        .Default("1s").Range(0, kHour).Bind(FERRY_FIELD(restart_initial_ms)),
+    key("/restart_backoff/max", T::kDuration, "Longest wait before a restart")
+        .Default("1m").Range(0, kDay).Bind(FERRY_FIELD(restart_max_ms)),
   };
   return *keys;
 }
 // clang-format on
+
+namespace {
+
+// Routes name declared transforms; pins match their files; the sandbox can be set up here.
+void FinishTransforms(const Config& config, Errors* errors) {
+  for (size_t i = 0; i < config.routes.size(); ++i) {
+    const std::string& name = config.routes[i].transform;
+    if (!name.empty() && !config.transforms.contains(name)) {
+      errors->push_back("/routes/" + std::to_string(i) + "/transform: no transform \"" + name +
+                        "\" in /transforms");
+    }
+  }
+  for (const auto& [name, t] : config.transforms) {
+    std::string at = "/transforms/" + EscapePointer(name);
+    if (!t.sha256.empty() && !t.command.empty()) {
+      std::string file = PinnedFile(t);
+      platform::Result<std::string> digest = Sha256OfFile(file);
+      if (!digest.ok()) {
+        errors->push_back(at + "/sha256: " + digest.status().message());
+      } else if (*digest != t.sha256) {
+        errors->push_back(at + "/sha256: " + file + " has SHA-256 " + *digest +
+                          ", not the pinned " + t.sha256);
+      }
+    }
+    if (platform::Status st = platform::CheckIsolation(t.sandbox); !st.ok()) {
+      errors->push_back(at + "/sandbox: \"" + std::string(NameOf(t.sandbox)) +
+                        "\" cannot be set up on this host: " + st.message() +
+                        " (\"sandbox\": \"none\" runs it without isolation)");
+    }
+    RequireAtLeast((at + "/restart_backoff/max").c_str(), t.restart_max_ms,
+                   (at + "/restart_backoff/initial").c_str(), t.restart_initial_ms, errors);
+  }
+}
+
+}  // namespace
 
 // Batch size and linger keys left out take the defaults of the upstream's kind.
 void FinishUpstreamDefaults(Config* config) {
@@ -522,6 +622,7 @@ void FinishConfig(Config* config, Errors* errors) {
     config->mqtt.client_id = "ferry-" + config->gateway.id;
   }
   FinishUpstreamDefaults(config);
+  FinishTransforms(*config, errors);
   RequireAtLeast("/mqtt/reconnect_max", config->mqtt.reconnect_max_ms, "/mqtt/reconnect_min",
                  config->mqtt.reconnect_min_ms, errors);
   if (config->storage.dead_letters_max_size > config->storage.max_size / 2) {

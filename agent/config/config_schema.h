@@ -28,7 +28,20 @@ namespace ferry::agent::schema {
 
 using Errors = std::vector<std::string>;  // one message per problem, each starting with a path
 
-enum class KeyType { kString, kInt, kBool, kDuration, kSize, kEnum, kStringMap, kList };
+// kStringList: a list of strings; kObjectMap: an object whose members are objects, each with
+// the declared `items` keys (transforms: name -> settings).
+enum class KeyType {
+  kString,
+  kInt,
+  kBool,
+  kDuration,
+  kSize,
+  kEnum,
+  kStringMap,
+  kList,
+  kStringList,
+  kObjectMap
+};
 
 // The name the reference prints: "string", "integer", "duration", ...
 const char* KeyTypeName(KeyType type);
@@ -41,7 +54,8 @@ struct Value {
   uint64_t bytes = 0;                      // kSize
   bool flag = false;                       // kBool
   std::map<std::string, std::string> map;  // kStringMap
-  const nlohmann::json* list = nullptr;    // kList: the array, alive while the setter runs
+  const nlohmann::json* list = nullptr;    // kList, kObjectMap: alive while the setter runs
+  std::vector<std::string> strings;        // kStringList
 };
 
 // A check beyond type and bounds: "" when the value is fine, else what is wrong ("must ...").
@@ -60,7 +74,7 @@ struct KeyInfo {
                                      // or number of list entries
   std::vector<std::string> allowed;  // kEnum
   CheckFn check = nullptr;
-  std::vector<KeyInfo> items;  // kList: the keys of each element
+  std::vector<KeyInfo> items;  // kList, kObjectMap: the keys of each element
 };
 
 template <typename T>
@@ -140,6 +154,8 @@ template <>
 const std::vector<KeyDecl<Subscription>>& KeysOf<Subscription>();
 template <>
 const std::vector<KeyDecl<Route>>& KeysOf<Route>();
+template <>
+const std::vector<KeyDecl<TransformConfig>>& KeysOf<TransformConfig>();
 
 // Cross-key rules and derived defaults, applied after every key was read (config_schema.cc).
 void FinishConfig(Config* config, Errors* errors);
@@ -195,6 +211,7 @@ inline void Assign(uint32_t* out, const Value& v, Errors*) {
 inline void Assign(std::map<std::string, std::string>* out, const Value& v, Errors*) {
   *out = v.map;
 }
+inline void Assign(std::vector<std::string>* out, const Value& v, Errors*) { *out = v.strings; }
 // Settings with a fixed set of names (config.h): the declaration's allowed values come from the
 // same table, so a name the reader accepted always has its value.
 template <typename E>
@@ -228,6 +245,24 @@ void Assign(std::vector<Item>* out, const Value& v, Errors* errors) {
     Item item;
     ParseObject(element, path, &item, errors);
     out->push_back(std::move(item));
+  }
+}
+
+// kObjectMap: each member an Item read with its declared keys; an Item with a `name` member
+// gets the member's name.
+template <typename Item>
+void Assign(std::map<std::string, Item>* out, const Value& v, Errors* errors) {
+  out->clear();
+  for (const auto& [name, element] : v.list->items()) {
+    std::string path = v.path + "/" + EscapePointer(name);
+    if (!element.is_object()) {
+      errors->push_back(path + ": expected an object");
+      continue;
+    }
+    Item item;
+    if constexpr (requires { item.name = name; }) item.name = name;
+    ParseObject(element, path, &item, errors);
+    out->emplace(name, std::move(item));
   }
 }
 

@@ -8,8 +8,12 @@ namespace ferry::agent {
 using platform::Status;
 
 Intake::Intake(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
-               Metrics& metrics)
-    : config_(config), normalizer_(normalizer), queue_(queue), metrics_(metrics) {}
+               Metrics& metrics, const TransformSet* transforms)
+    : config_(config),
+      normalizer_(normalizer),
+      queue_(queue),
+      metrics_(metrics),
+      transforms_(transforms) {}
 
 // Each record's line is written as soon as it is normalized, all but its id and seq (known
 // only at the commit): a group of thousands of messages then holds one string of lines, not
@@ -19,8 +23,13 @@ Status Intake::Store(std::span<const ReceivedMessage> messages, bool as_batch) {
   const size_t n = sources_.size();
   storage::AppendRequest req;
   req.count = static_cast<uint32_t>(n);
-  req.oldest_received_ms = n > 0 ? sources_[0]->received_ms : 0;
-  req.oldest_received_mono_ms = n > 0 ? sources_[0]->received_mono_ms : 0;
+  // A transform's records follow the others: the oldest need not be the first.
+  for (const ReceivedMessage* m : sources_) {
+    if (req.oldest_received_mono_ms == 0 || m->received_mono_ms < req.oldest_received_mono_ms) {
+      req.oldest_received_ms = m->received_ms;
+      req.oldest_received_mono_ms = m->received_mono_ms;
+    }
+  }
   req.dead_letters = dead_;
   req.acks = acks_;
   if (as_batch) {
@@ -85,33 +94,75 @@ uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
           normalizer_.Normalize({m.topic, m.payload, m.received_ms}, &record_, &reason, &more_);
     }
     if (outcome == Outcome::kRecord) {
-      AppendBody(m);
-      for (Normalized& more : more_) {  // an explode route's further records
-        record_ = std::move(more);
-        AppendBody(m);
-      }
+      if (HoldForTransform(m)) continue;
+      AppendBody(m, record_);
+      for (const Normalized& more : more_) AppendBody(m, more);  // an explode route's others
     } else if (outcome == Outcome::kIgnored) {
       ++ignored;
     } else {
-      reasons_.push_back(std::move(reason));
-      dead_.push_back({{}, m.topic, m.payload, m.received_ms});
+      DeadLetter(m, std::move(reason));
     }
   }
+  RunTransforms();
   for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
   return ignored;
 }
 
-void Intake::AppendBody(const ReceivedMessage& m) {
+bool Intake::HoldForTransform(const ReceivedMessage& m) {
+  TransformRunner* runner = transforms_ ? transforms_->ForRoute(record_.route) : nullptr;
+  if (runner == nullptr) return false;
+  Batch& batch = batches_[runner];
+  TransformItem item;
+  item.topic = m.topic;
+  item.payload = m.payload;
+  item.received_ms = m.received_ms;
+  item.input.push_back(std::move(record_));
+  for (Normalized& more : more_) item.input.push_back(std::move(more));
+  batch.items.push_back(std::move(item));
+  batch.sources.push_back(&m);
+  return true;
+}
+
+// Each transform gets its messages of the group as one batch; its records follow the group's
+// other records, its failures become dead letters.
+void Intake::RunTransforms() {
+  for (auto& [runner, batch] : batches_) {
+    if (batch.items.empty()) continue;
+    runner->Run(batch.items);
+    for (size_t i = 0; i < batch.items.size(); ++i) {
+      TransformItem& item = batch.items[i];
+      if (!item.error.empty()) {
+        DeadLetter(*batch.sources[i], std::move(item.error));
+        continue;
+      }
+      for (const Normalized& record : item.records) AppendBody(*batch.sources[i], record, runner);
+    }
+    batch.items.clear();
+    batch.sources.clear();
+  }
+}
+
+void Intake::DeadLetter(const ReceivedMessage& m, std::string reason) {
+  reasons_.push_back(std::move(reason));
+  dead_.push_back({{}, m.topic, m.payload, m.received_ms});
+}
+
+void Intake::AppendBody(const ReceivedMessage& m, const Normalized& record,
+                        const TransformRunner* transform) {
   RecordEnvelope env;
   env.gateway = config_.gateway.id;
   env.topic = m.topic;
-  env.device = record_.device;
-  env.ts_ms = record_.ts_ms;
-  env.ts_from_payload = record_.ts_from_payload;
+  env.device = record.device;
+  env.ts_ms = record.ts_ms;
+  env.ts_from_payload = record.ts_from_payload;
   env.received_ms = m.received_ms;
   env.gateway_labels = &config_.gateway.labels;
-  env.route_labels = &record_.labels;
-  env.data = &record_.data;
+  env.route_labels = &record.labels;
+  env.data = &record.data;
+  if (transform != nullptr) {
+    env.transform = transform->config().name;
+    env.transform_sha256 = transforms_->PinOf(transform);
+  }
   AppendRecordBody(env, bodies_);
   body_ends_.push_back(bodies_.size());
   sources_.push_back(&m);

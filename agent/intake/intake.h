@@ -11,6 +11,7 @@
 #include "agent/config/config.h"
 #include "agent/normalize/normalizer.h"
 #include "agent/status/metrics.h"
+#include "agent/transform/transform_set.h"
 #include "platform/status.h"
 #include "storage/queue.h"
 
@@ -30,8 +31,11 @@ struct ReceivedMessage {
 
 class Intake {
  public:
+  // `transforms` (may be null: no route names one) runs the routes' transforms: a group's
+  // messages for one transform go to it as one batch, after the rest is normalized; its records
+  // follow the group's other records in the block.
   Intake(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
-         Metrics& metrics);
+         Metrics& metrics, const TransformSet* transforms = nullptr);
 
   // Normalizes and stores `messages`. OK means every message is committed (as a record or a
   // dead letter) or was dropped by an ignore route: the caller may acknowledge them all.
@@ -47,8 +51,14 @@ class Intake {
   const Normalizer& normalizer_;
   storage::Queue& queue_;
   Metrics& metrics_;
+  const TransformSet* transforms_;
   uint64_t NormalizeAll(std::span<const ReceivedMessage> messages);
-  void AppendBody(const ReceivedMessage& m);
+  // Holds the message's records for its route's transform; false when the route has none.
+  bool HoldForTransform(const ReceivedMessage& m);
+  void RunTransforms();
+  void AppendBody(const ReceivedMessage& m, const Normalized& record,
+                  const TransformRunner* transform = nullptr);
+  void DeadLetter(const ReceivedMessage& m, std::string reason);
 
   Normalized record_;                            // the message being normalized
   std::vector<Normalized> more_;                 // its records beyond the first (explode)
@@ -58,6 +68,12 @@ class Intake {
   std::vector<std::string> reasons_;
   std::vector<storage::DeadLetterInput> dead_;
   std::string acks_;
+  // Per transform, the group's messages waiting for it and their sources.
+  struct Batch {
+    std::vector<TransformItem> items;
+    std::vector<const ReceivedMessage*> sources;
+  };
+  std::map<TransformRunner*, Batch> batches_;
 };
 
 }  // namespace ferry::agent

@@ -160,6 +160,15 @@ void AppendRecordBody(const RecordEnvelope& rec, std::string& out) {
     // The one allocation per record left: nlohmann's public API only dumps into a new string.
     out += rec.data->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
+  if (!rec.transform.empty()) {
+    out += ",\"transform\":{\"name\":";
+    AppendJsonString(rec.transform, out);
+    if (!rec.transform_sha256.empty()) {
+      out += ",\"sha256\":";
+      AppendJsonString(rec.transform_sha256, out);
+    }
+    out += '}';
+  }
   out += "}\n";
 }
 

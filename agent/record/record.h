@@ -23,10 +23,13 @@ struct RecordEnvelope {
   const std::map<std::string, std::string>* gateway_labels = nullptr;
   const std::map<std::string, std::string>* route_labels = nullptr;  // override gateway's
   const nlohmann::json* data = nullptr;                              // an object
+  std::string_view transform;         // the transform that made the record; "": none
+  std::string_view transform_sha256;  // its code's SHA-256; "": unknown
 };
 
 // Appends one line (ending in '\n') to `out`, fields in the protocol's order:
-// id, seq, gateway, source, topic, device, ts, ts_source, received_at, labels, data.
+// id, seq, gateway, source, topic, device, ts, ts_source, received_at, labels, data, and
+// for a record a transform made, transform {name, sha256}.
 // Invalid UTF-8 in any string is replaced with U+FFFD, never thrown.
 void AppendRecordLine(const RecordEnvelope& rec, std::string& out);
 

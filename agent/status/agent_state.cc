@@ -1,6 +1,22 @@
 #include "agent/status/agent_state.h"
 
+#include "agent/transform/transform_set.h"
+
 namespace ferry::agent {
+
+void AgentState::SetTransforms(std::shared_ptr<const TransformSet> transforms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  transforms_ = std::move(transforms);
+}
+
+std::vector<TransformInfo> AgentState::Transforms() const {
+  std::shared_ptr<const TransformSet> transforms;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    transforms = transforms_;
+  }
+  return transforms ? transforms->Info() : std::vector<TransformInfo>();
+}
 
 void AgentState::SetIntake(std::string state) {
   std::lock_guard<std::mutex> lock(mu_);

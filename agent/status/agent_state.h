@@ -5,12 +5,16 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace ferry::agent {
+
+class TransformSet;
+struct TransformInfo;
 
 class AgentState {
  public:
@@ -40,8 +44,13 @@ class AgentState {
   static constexpr size_t kRecentErrors = 10;
   std::vector<std::pair<int64_t, std::string>> RecentErrors() const;
 
+  // The running pipeline's transforms (null: none); kept alive while set.
+  void SetTransforms(std::shared_ptr<const TransformSet> transforms);
+  std::vector<TransformInfo> Transforms() const;
+
  private:
   std::atomic<int64_t> beats_[2] = {0, 0};
+  std::shared_ptr<const TransformSet> transforms_;
   mutable std::mutex mu_;
   std::string intake_ = "starting";
   std::string upstream_ = "idle";

@@ -36,6 +36,7 @@ std::string DeadLetterReasonLabel(const std::string& reason) {
       {"payload is only whitespace", "empty_payload"},
       {"sparkplug: unknown alias", "sparkplug_unknown_alias"},
       {"sparkplug", "invalid_sparkplug"},
+      {"transform ", "transform"},
   };
   for (const Rule& r : kRules) {
     if (reason.rfind(r.prefix, 0) == 0) return r.label;

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "agent/status/transforms_render.h"
 #include "platform/log.h"
 #include "platform/process.h"
 
@@ -100,6 +101,7 @@ StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
   platform::ProcessStats p = platform::ReadProcessStats();
   s.rss_bytes = p.rss_bytes;
   s.cpu_seconds = p.cpu_seconds;
+  s.transforms = state.Transforms();
   return s;
 }
 
@@ -150,6 +152,7 @@ nlohmann::json RenderStatus(const StatusSnapshot& s, const Metrics& m) {
                    {"upstream_requests", m.upstream_requests.Total()},
                    {"upstream_bytes_sent", m.upstream_bytes_sent.load()}};
   j["process"] = {{"rss_bytes", s.rss_bytes}, {"cpu_seconds", s.cpu_seconds}};
+  j["transforms"] = TransformsJson(s.transforms);
   return j;
 }
 
@@ -206,6 +209,7 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Sample(o, "ferry_process_resident_memory_bytes", static_cast<double>(s.rss_bytes));
   Family(o, "ferry_process_cpu_seconds_total", "counter", "User and system CPU time.");
   Sample(o, "ferry_process_cpu_seconds_total", s.cpu_seconds);
+  AppendTransformMetrics(s.transforms, o);
   return o;
 }
 

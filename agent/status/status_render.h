@@ -11,6 +11,7 @@
 
 #include "agent/status/agent_state.h"
 #include "agent/status/metrics.h"
+#include "agent/transform/transform_set.h"
 #include "storage/queue.h"
 
 namespace ferry::agent {
@@ -32,6 +33,7 @@ struct StatusSnapshot {
   std::vector<std::pair<int64_t, std::string>> recent_errors;  // oldest first
   uint64_t rss_bytes = 0;
   double cpu_seconds = 0;
+  std::vector<TransformInfo> transforms;
 };
 
 StatusSnapshot TakeSnapshot(const std::string& gateway, storage::Queue& queue,
