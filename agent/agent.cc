@@ -48,7 +48,10 @@ class Pipeline {
         forwarder_(*config_, queue, *uploader_, metrics, state, clock, random_) {
     normalizer_.set_sparkplug_state(std::move(sparkplug));
     state.SetTransforms(transforms_);
-    intake_thread_ = std::thread([this] { source_.Run(stop_intake_); });
+    intake_thread_ = std::thread([this] {
+      transforms_->StartAll();  // on this thread: a child dies with the thread that started it
+      source_.Run(stop_intake_);
+    });
     forward_thread_ = std::thread([this] { forwarder_.Run(stop_forward_); });
   }
 
@@ -129,7 +132,7 @@ platform::Result<ReplayResult> Agent::Replay(std::span<const int64_t> ids) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_ || !pipeline_) return platform::Status::Unavailable("stopping");
   return ReplayDeadLetters(pipeline_->config(), pipeline_->normalizer(), queue_, metrics_, clock_,
-                           ids);
+                           ids, &pipeline_->transforms());
 }
 
 void Agent::Stop() {

@@ -13,6 +13,7 @@
 #include "agent/status/queue_cli.h"
 #include "agent/status/status_print.h"
 #include "agent/status/status_render.h"
+#include "agent/status/transforms_cli.h"
 #include "platform/clock.h"
 #include "platform/signals.h"
 
@@ -34,7 +35,9 @@ constexpr const char* kUsage =
     "       ferry dead-letters replay [--url URL] (--id ID ... | --all) [--token T]\n"
     "       ferry queue peek [--url URL] [--limit N]  the oldest queued records, as sent\n"
     "       ferry normalize --config F --topic T (--payload P | --payload-file F | --hex H)\n"
-    "       ferry test-rules --config F [--cases FILE]\n";
+    "       ferry test-rules --config F [--cases FILE]\n"
+    "       ferry transforms [--url URL] [--config F] [--json]  each transform: command, pin,\n"
+    "                                          limits, isolation, state and counters\n";
 constexpr const char* kDefaultConfig = "/etc/ferry/ferry.json";
 
 struct Args {
@@ -210,6 +213,17 @@ int DeadLetters(Args a) {
   return rc;
 }
 
+int Transforms(const Args& a) {
+  ferry::agent::TransformsArgs t;
+  t.url = StatusUrl(a);
+  t.config = a.config_given ? a.config : "";
+  t.json = a.status.json;
+  std::string out;
+  int rc = ferry::agent::ListTransforms(t, &out);
+  Write(out, rc == 0 ? stdout : stderr);
+  return rc;
+}
+
 int Queue(Args a) {
   a.peek.url = StatusUrl(a);
   std::string out = "ferry queue: say peek\n";
@@ -261,6 +275,7 @@ int main(int argc, char** argv) {
   }
   if (a.command == "dead-letters") return DeadLetters(a);
   if (a.command == "queue") return Queue(a);
+  if (a.command == "transforms") return Transforms(a);
   if (a.command == "config-reference") {
     fputs(ferry::agent::ConfigReferenceMarkdown().c_str(), stdout);
     return 0;

@@ -1,5 +1,7 @@
 #include "agent/intake/intake.h"
 
+#include <algorithm>
+
 #include "agent/mqtt/redelivery.h"
 #include "agent/record/record.h"
 
@@ -126,9 +128,15 @@ bool Intake::HoldForTransform(const ReceivedMessage& m) {
 // Each transform gets its messages of the group as one batch; its records follow the group's
 // other records, its failures become dead letters.
 void Intake::RunTransforms() {
+  // Nothing goes to the broker while a group is held: all of a group's transforms together get
+  // a quarter of the keep-alive (AckGate commits a group within half of it).
+  const int64_t budget = config_.mqtt.keepalive_ms / 4;
+  int64_t start = 0;
   for (auto& [runner, batch] : batches_) {
     if (batch.items.empty()) continue;
-    runner->Run(batch.items);
+    if (start == 0) start = transforms_->clock().MonotonicMillis();
+    int64_t left = std::max<int64_t>(1, budget - (transforms_->clock().MonotonicMillis() - start));
+    runner->Run(batch.items, left);
     for (size_t i = 0; i < batch.items.size(); ++i) {
       TransformItem& item = batch.items[i];
       if (!item.error.empty()) {

@@ -1,5 +1,6 @@
 #include "agent/intake/replay.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@ constexpr int kPage = 500;
 // One page of dead letters turned into one append.
 class ReplayGroup {
  public:
-  ReplayGroup(const Config& config, const Normalizer& normalizer, platform::Clock& clock)
-      : config_(config), normalizer_(normalizer), clock_(clock) {}
+  ReplayGroup(const Config& config, const Normalizer& normalizer, const TransformSet* transforms,
+              platform::Clock& clock)
+      : config_(config), normalizer_(normalizer), transforms_(transforms), clock_(clock) {}
 
   void Add(const storage::DeadLetter& d, ReplayResult* result) {
     ids_.push_back(d.id);
@@ -34,9 +36,19 @@ class ReplayGroup {
     std::vector<Normalized> more;
     Outcome outcome =
         normalizer_.Normalize({d.topic, d.payload, d.received_ms}, &n, &reason, &more);
-    if (outcome == Outcome::kRecord) {
-      records_.push_back({std::move(n), d.topic, d.received_ms});
-      for (Normalized& m : more) records_.push_back({std::move(m), d.topic, d.received_ms});
+    TransformRunner* runner = transforms_ ? transforms_->ForRoute(n.route) : nullptr;
+    if (outcome == Outcome::kRecord && runner != nullptr) {
+      Held& held = held_[runner];
+      held.letters.push_back(&d);
+      TransformItem& item = held.items.emplace_back();
+      item.topic = d.topic;
+      item.payload = d.payload;
+      item.received_ms = d.received_ms;
+      item.input.push_back(std::move(n));
+      for (Normalized& m : more) item.input.push_back(std::move(m));
+    } else if (outcome == Outcome::kRecord) {
+      records_.push_back({std::move(n), d.topic, d.received_ms, {}, {}});
+      for (Normalized& m : more) records_.push_back({std::move(m), d.topic, d.received_ms, {}, {}});
     } else if (outcome == Outcome::kIgnored) {
       ++result->ignored;
     } else {
@@ -45,7 +57,28 @@ class ReplayGroup {
     }
   }
 
+  // The page's messages for each transform go to it as one batch.
+  void RunTransforms() {
+    for (auto& [runner, held] : held_) {
+      runner->Run(held.items);
+      for (size_t i = 0; i < held.items.size(); ++i) {
+        TransformItem& item = held.items[i];
+        const storage::DeadLetter& d = *held.letters[i];
+        if (!item.error.empty()) {
+          reasons_.push_back(std::move(item.error));
+          dead_.push_back({{}, d.topic, d.payload, d.received_ms});
+          continue;
+        }
+        for (Normalized& r : item.records) {
+          records_.push_back({std::move(r), d.topic, d.received_ms, runner->config().name,
+                              transforms_->PinOf(runner)});
+        }
+      }
+    }
+  }
+
   Status Append(storage::Queue& queue, ReplayResult* result) {
+    RunTransforms();
     for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
     storage::AppendRequest req;
     req.count = static_cast<uint32_t>(records_.size() + refused_.size());
@@ -72,6 +105,12 @@ class ReplayGroup {
     Normalized normalized;
     std::string topic;
     int64_t received_ms;
+    std::string_view transform;  // the transform that made it; "": none
+    std::string_view transform_sha256;
+  };
+  struct Held {
+    std::vector<TransformItem> items;
+    std::vector<const storage::DeadLetter*> letters;
   };
 
   void Encode(const std::string& epoch, uint64_t seq, std::string& out) {
@@ -88,6 +127,8 @@ class ReplayGroup {
       env.gateway_labels = &config_.gateway.labels;
       env.route_labels = &p.normalized.labels;
       env.data = &p.normalized.data;
+      env.transform = p.transform;
+      env.transform_sha256 = p.transform_sha256;
       AppendRecordLine(env, out);
     }
     for (nlohmann::ordered_json& line : refused_) {
@@ -101,7 +142,9 @@ class ReplayGroup {
 
   const Config& config_;
   const Normalizer& normalizer_;
+  const TransformSet* transforms_;
   platform::Clock& clock_;
+  std::map<TransformRunner*, Held> held_;
   std::vector<int64_t> ids_;
   std::vector<Pending> records_;
   std::vector<nlohmann::ordered_json> refused_;
@@ -109,10 +152,10 @@ class ReplayGroup {
   std::vector<storage::DeadLetterInput> dead_;
 };
 
-Status ReplayPage(const Config& config, const Normalizer& normalizer, storage::Queue& queue,
-                  platform::Clock& clock, const std::vector<storage::DeadLetter>& page,
-                  ReplayResult* result) {
-  ReplayGroup group(config, normalizer, clock);
+Status ReplayPage(const Config& config, const Normalizer& normalizer,
+                  const TransformSet* transforms, storage::Queue& queue, platform::Clock& clock,
+                  const std::vector<storage::DeadLetter>& page, ReplayResult* result) {
+  ReplayGroup group(config, normalizer, transforms, clock);
   for (const storage::DeadLetter& d : page) group.Add(d, result);
   return group.Append(queue, result);
 }
@@ -121,7 +164,8 @@ Status ReplayPage(const Config& config, const Normalizer& normalizer, storage::Q
 
 Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& normalizer,
                                        storage::Queue& queue, Metrics& metrics,
-                                       platform::Clock& clock, std::span<const int64_t> ids) {
+                                       platform::Clock& clock, std::span<const int64_t> ids,
+                                       const TransformSet* transforms) {
   ReplayResult result;
   std::vector<int64_t> all;
   if (ids.empty()) {
@@ -140,7 +184,7 @@ Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& n
     auto page = queue.GetDeadLetters(ids.subspan(i, std::min<size_t>(kPage, ids.size() - i)));
     if (!page.ok()) return page.status();
     if (page->empty()) continue;
-    FERRY_RETURN_IF_ERROR(ReplayPage(config, normalizer, queue, clock, *page, &result));
+    FERRY_RETURN_IF_ERROR(ReplayPage(config, normalizer, transforms, queue, clock, *page, &result));
   }
   metrics.records_stored += result.records;
   metrics.dead_letters_replayed += result.replayed;

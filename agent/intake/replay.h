@@ -2,9 +2,10 @@
 // the same transaction as its new record (or its new dead letter, if it fails again).
 //
 // A message dead-lettered at intake is normalized again under the current routes and keeps its
-// original receive time. A record the landing zone refused is queued again as it was (same
-// topic, device, times and data; a new sequence number and id), since its data is already
-// normalized and normalizing it twice could, for example, scale a value twice.
+// original receive time; a route with a transform runs it (so a message a broken transform
+// dead-lettered becomes records once the transform is fixed). A record the landing zone refused is
+// queued again as it was (same topic, device, times and data; a new sequence number and id), since
+// its data is already normalized and normalizing it twice could, for example, scale a value twice.
 //
 // Thread-safe as far as the queue is (the status server calls it).
 #pragma once
@@ -15,6 +16,7 @@
 #include "agent/config/config.h"
 #include "agent/normalize/normalizer.h"
 #include "agent/status/metrics.h"
+#include "agent/transform/transform_set.h"
 #include "platform/clock.h"
 #include "platform/status.h"
 #include "storage/queue.h"
@@ -36,6 +38,7 @@ struct ReplayResult {
 platform::Result<ReplayResult> ReplayDeadLetters(const Config& config, const Normalizer& normalizer,
                                                  storage::Queue& queue, Metrics& metrics,
                                                  platform::Clock& clock,
-                                                 std::span<const int64_t> ids);
+                                                 std::span<const int64_t> ids,
+                                                 const TransformSet* transforms = nullptr);
 
 }  // namespace ferry::agent

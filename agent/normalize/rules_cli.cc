@@ -6,8 +6,11 @@
 
 #include "agent/config/config.h"
 #include "agent/normalize/date_time.h"
+#include "agent/transform/transform_set.h"
+#include "platform/clock.h"
 #include "platform/file.h"
 #include "platform/log.h"
+#include "platform/process.h"
 
 namespace ferry::agent {
 namespace {
@@ -226,6 +229,30 @@ std::vector<std::string> DiffCase(const json& expect, Outcome outcome,
   return diffs;
 }
 
+// Runs the route's transform on the rules' records, as the agent does (its private directory
+// under $TMPDIR, not the queue's); prints what ran. False with `*reason` when it failed.
+static bool RunTransform(const Config& config, int route, const Message& msg,
+                         std::vector<Normalized>* records, std::string* reason, std::FILE* out) {
+  std::string tmp = platform::GetEnv("TMPDIR");
+  TransformSet set(config, (tmp.empty() ? "/tmp" : tmp) + "/ferry-normalize",
+                   platform::SystemClock());
+  TransformRunner* runner = set.ForRoute(route);
+  TransformItem item;
+  item.topic = msg.topic;
+  item.payload = msg.payload;
+  item.received_ms = msg.received_ms;
+  item.input = std::move(*records);
+  runner->Run(std::span<TransformItem>(&item, 1));
+  TransformStats stats = runner->Stats();
+  std::fprintf(out, "transform %s (sha256 %s, %s) took %.1f ms\n", runner->config().name.c_str(),
+               set.PinOf(runner).empty() ? "unknown" : set.PinOf(runner).c_str(),
+               stats.isolation.empty() ? "not started" : stats.isolation.c_str(),
+               stats.latency_sum_s * 1000);
+  if (!item.error.empty()) return *reason = item.error, false;
+  *records = std::move(item.records);
+  return true;
+}
+
 int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, std::FILE* out,
                         std::FILE* err) {
   Options o;
@@ -259,6 +286,11 @@ int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, st
     std::fprintf(out, "ignored\n");
     return 0;
   }
+  std::string transform;
+  if (outcome == Outcome::kRecord && route >= 0 && !config->routes[route].transform.empty()) {
+    transform = config->routes[route].transform;
+    if (!RunTransform(*config, route, msg, &records, &reason, out)) outcome = Outcome::kDeadLetter;
+  }
   if (outcome == Outcome::kDeadLetter) {
     std::fprintf(out, "dead letter: %s\n", reason.c_str());
     return 1;
@@ -270,6 +302,7 @@ int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, st
     for (const char* key : {"device", "ts", "ts_source", "labels", "data"}) {
       if (j.contains(key)) line[key] = j[key];
     }
+    if (!transform.empty()) line["transform"] = transform;
     std::fprintf(out, "%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   }
   return 0;

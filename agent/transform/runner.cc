@@ -1,11 +1,13 @@
 #include "agent/transform/runner.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "agent/transform/protocol.h"
 #include "platform/file.h"
 #include "platform/log.h"
 #include "platform/pipe_io.h"
+#include "platform/poll.h"
 
 namespace ferry::agent {
 
@@ -26,8 +28,9 @@ std::string Seconds(int64_t ms) {
 // The writing and reading of one batch. A failure ends it with `failure` set.
 class TransformRunner::Exchange {
  public:
-  Exchange(TransformRunner& runner, std::span<TransformItem> items)
-      : r_(runner),
+  Exchange(TransformRunner& runner, std::span<TransformItem> items, int64_t budget_ms)
+      : budget_ms_(budget_ms),
+        r_(runner),
         items_(items),
         first_id_(runner.next_id_),
         sent_ns_(items.size(), 0),
@@ -38,7 +41,9 @@ class TransformRunner::Exchange {
   // Returns "" when every request was answered, else the failure.
   std::string Go() {
     const TransformConfig& c = r_.config_;
-    int64_t deadline = r_.clock_.MonotonicMillis() + c.timeout_ms;
+    const int64_t start = r_.clock_.MonotonicMillis();
+    const int64_t end = budget_ms_ > 0 ? start + budget_ms_ : INT64_MAX;
+    int64_t deadline = std::min(start + c.timeout_ms, end);
     while (answered_count_ < items_.size()) {
       Encode();
       platform::PollItem fds[3];
@@ -57,9 +62,15 @@ class TransformRunner::Exchange {
       if (fds[1].readable) {
         size_t before = answered_count_;
         if (std::string e = ReadStdout(); !e.empty()) return e;
-        if (answered_count_ > before) deadline = r_.clock_.MonotonicMillis() + c.timeout_ms;
+        if (answered_count_ > before) {
+          deadline = std::min(r_.clock_.MonotonicMillis() + c.timeout_ms, end);
+        }
       }
       if (r_.clock_.MonotonicMillis() >= deadline && answered_count_ < items_.size()) {
+        if (deadline == end) {
+          return "the batch of " + std::to_string(items_.size()) + " took longer than " +
+                 FormatDuration(budget_ms_) + " (a quarter of mqtt.keepalive)";
+        }
         return "no reply within " + FormatDuration(c.timeout_ms) + " (request id " +
                std::to_string(first_id_ + answered_count_) + " and " +
                std::to_string(items_.size() - answered_count_ - 1) + " more waiting)";
@@ -74,6 +85,8 @@ class TransformRunner::Exchange {
   uint64_t errors = 0;
 
  private:
+  const int64_t budget_ms_;
+
   void Encode() {
     const TransformConfig& c = r_.config_;
     if (out_pos_ == out_.size()) out_.clear(), out_pos_ = 0;
@@ -157,14 +170,23 @@ class TransformRunner::Exchange {
 };
 
 TransformRunner::TransformRunner(const TransformConfig& config, std::string private_dir,
-                                 platform::Clock& clock)
-    : config_(config), private_dir_(std::move(private_dir)), clock_(clock) {}
+                                 platform::Clock& clock, std::vector<std::string> hidden_paths)
+    : config_(config),
+      private_dir_(std::move(private_dir)),
+      hidden_paths_(std::move(hidden_paths)),
+      clock_(clock) {}
 
 TransformRunner::~TransformRunner() {
   if (running_) platform::Kill(&child_);
 }
 
-void TransformRunner::Run(std::span<TransformItem> items) {
+bool TransformRunner::Start() {
+  std::lock_guard<std::mutex> lock(run_mu_);
+  std::string why;
+  return EnsureStarted(clock_.MonotonicMillis(), &why);
+}
+
+void TransformRunner::Run(std::span<TransformItem> items, int64_t budget_ms) {
   if (items.empty()) return;
   std::lock_guard<std::mutex> lock(run_mu_);
   for (TransformItem& item : items) item.records.clear(), item.error.clear();
@@ -176,17 +198,17 @@ void TransformRunner::Run(std::span<TransformItem> items) {
     stats_.failures += items.size();
     return;
   }
-  Exchange exchange(*this, items);
+  Exchange exchange(*this, items, budget_ms);
   std::string failure = exchange.Go();
   uint64_t failed = 0;
   if (!failure.empty()) {
+    failure = Fail(failure, clock_.MonotonicMillis());
     for (size_t i = 0; i < items.size(); ++i) {
       if (exchange.answered(i)) continue;
       items[i].records.clear();
       items[i].error = "transform " + config_.name + " failed: " + failure;
       ++failed;
     }
-    Fail(failure, clock_.MonotonicMillis());
   } else {
     failures_in_a_row_ = 0;
   }
@@ -201,7 +223,11 @@ void TransformRunner::Run(std::span<TransformItem> items) {
 
 bool TransformRunner::EnsureStarted(int64_t now_ms, std::string* why) {
   std::string how;
-  if (running_ && platform::Reaped(&child_, &how)) Fail("ended between batches: " + how, now_ms);
+  if (running_ && platform::Reaped(&child_, &how)) {
+    platform::Kill(&child_);  // closes the pipes
+    running_ = false;
+    Fail("ended between batches (" + how + ")", now_ms);
+  }
   if (running_) return true;
   if (now_ms < next_start_ms_) {
     *why = "not running: restarting in " + Seconds(next_start_ms_ - now_ms) +
@@ -216,6 +242,7 @@ bool TransformRunner::EnsureStarted(int64_t now_ms, std::string* why) {
   options.limits.max_processes = config_.max_processes;
   options.limits.max_file_bytes = config_.max_file_size;
   options.private_dir = private_dir_;
+  options.hidden_paths = hidden_paths_;
   if (platform::Status st = platform::MakeDirs(private_dir_); !st.ok()) {
     platform::LogWarn("transform", config_.name + ": " + st.ToString());
   }
@@ -239,11 +266,19 @@ bool TransformRunner::EnsureStarted(int64_t now_ms, std::string* why) {
   return true;
 }
 
-void TransformRunner::Fail(const std::string& why, int64_t now_ms) {
+std::string TransformRunner::Fail(const std::string& why, int64_t now_ms) {
   std::string how;
   std::string what = why;
   if (running_) {
-    if (platform::Reaped(&child_, &how)) what += " (" + how + ")";
+    // A process that closed its stdout is often on its way out: its exit status says why.
+    for (int i = 0; i < 10; ++i) {
+      if (platform::Reaped(&child_, &how)) {
+        what += " (" + how + ")";
+        break;
+      }
+      if (why.find("stdout") == std::string::npos) break;
+      platform::SleepMillis(5);
+    }
     platform::Kill(&child_);
     running_ = false;
   }
@@ -258,6 +293,7 @@ void TransformRunner::Fail(const std::string& why, int64_t now_ms) {
   ++stats_.kills;
   stats_.state = "restarting";
   stats_.last_failure = what;
+  return what;
 }
 
 void TransformRunner::LogStderr(std::string_view text, int64_t now_ms) {

@@ -3,7 +3,8 @@
 //
 // Run() writes the batch's requests (at most max_in_flight unanswered at a time), reads the
 // replies in any order, and returns when every request is answered or the transform failed.
-// A failure is: no reply within `timeout` of the batch's start or the previous reply, the
+// A failure is: no reply within `timeout` of the batch's start or the previous reply (or
+// within the batch's budget), the
 // process ending or closing stdout, a line that is not a JSON object with an id, a reply for an
 // id not asked (or asked and already answered), a line longer than max_output. Then the process
 // (and all it started) is killed, each request not yet answered gets the failure as its error,
@@ -55,25 +56,35 @@ struct TransformStats {
 
 class TransformRunner {
  public:
-  // `private_dir`: the process's writable directory (created on start).
-  TransformRunner(const TransformConfig& config, std::string private_dir, platform::Clock& clock);
+  // `private_dir`: the process's writable directory (created on start). `hidden_paths`: host
+  // paths the sandbox must not show (the queue, files holding secrets).
+  TransformRunner(const TransformConfig& config, std::string private_dir, platform::Clock& clock,
+                  std::vector<std::string> hidden_paths = {});
   ~TransformRunner();  // kills the process
   TransformRunner(const TransformRunner&) = delete;
   TransformRunner& operator=(const TransformRunner&) = delete;
 
   const TransformConfig& config() const { return config_; }
-  // Fills each item's records or error; never fails as a whole.
-  void Run(std::span<TransformItem> items);
+  // Starts the process now if it is not running (and its restart is due); false if it could
+  // not be started. The child dies with the thread that starts it (PR_SET_PDEATHSIG): the
+  // intake thread starts every transform before it reads (TransformSet::StartAll).
+  bool Start();
+  // Fills each item's records or error; never fails as a whole. `budget_ms` (> 0) bounds the
+  // whole batch besides the per-request timeout: past it the transform fails as if it timed out
+  // (intake gives a group's transforms a quarter of mqtt.keepalive, which nothing may outlast).
+  void Run(std::span<TransformItem> items, int64_t budget_ms = 0);
   TransformStats Stats() const;
 
  private:
   class Exchange;
   bool EnsureStarted(int64_t now_ms, std::string* why);
-  void Fail(const std::string& why, int64_t now_ms);
+  // Kills the process and schedules its restart; returns `why` with how it ended.
+  std::string Fail(const std::string& why, int64_t now_ms);
   void LogStderr(std::string_view text, int64_t now_ms);
 
   const TransformConfig config_;
   const std::string private_dir_;
+  const std::vector<std::string> hidden_paths_;
   platform::Clock& clock_;
   std::mutex run_mu_;  // one Run at a time
   mutable std::mutex stats_mu_;

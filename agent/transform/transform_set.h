@@ -30,6 +30,9 @@ class TransformSet {
   // The code hash records made by `runner` carry.
   const std::string& PinOf(const TransformRunner* runner) const;
   bool empty() const { return runners_.empty(); }
+  // Starts every transform's process (a failure shows in its stats and is retried on use).
+  void StartAll() const;
+  platform::Clock& clock() const { return clock_; }
   std::vector<TransformInfo> Info() const;
 
  private:
@@ -39,6 +42,7 @@ class TransformSet {
   };
   std::map<std::string, Entry> runners_;
   std::vector<TransformRunner*> by_route_;
+  platform::Clock& clock_;
 };
 
 // The directory of the queue file `storage_path`.

@@ -46,3 +46,40 @@ def sandbox_available(s: harness.Session, script: Path) -> bool:
 
 def transform(command: list, sandbox: str, **limits) -> dict:
     return {"command": [str(c) for c in command], "sandbox": sandbox, **limits}
+
+# Hostile transforms: each reads requests and misbehaves in its own way. Those whose attempt
+# may succeed without a sandbox answer {"escaped": true/false} so the test can tell.
+HEAD = "import json, os, socket, sys, time\n"
+HOSTILE = {
+    "loop": "for line in sys.stdin:\n    while True: pass\n",
+    "membomb": "hog = []\nfor line in sys.stdin:\n    while True: hog.append(bytearray(10 << 20))\n",
+    "garbage": "for line in sys.stdin:\n    print('this is not JSON', flush=True)\n",
+    "unknown_id": ("for line in sys.stdin:\n    req = json.loads(line)\n"
+                   "    print(json.dumps({'id': req['id'] + 100000, 'records': []}), flush=True)\n"),
+    "flood": ("for line in sys.stdin:\n    for _ in range(100):\n"
+              "        sys.stdout.write('x' * (1 << 20))\n    sys.stdout.flush()\n"),
+    "early_exit": "sys.stdin.readline()\nsys.exit(3)\n",
+    "closed_stdout": "os.close(1)\nfor line in sys.stdin:\n    pass\ntime.sleep(3600)\n",
+    "never": "for line in sys.stdin:\n    pass\ntime.sleep(3600)\n",
+    "error_reply": ("for line in sys.stdin:\n    req = json.loads(line)\n"
+                    "    print(json.dumps({'id': req['id'], 'error': 'no thanks'}), flush=True)\n"),
+}
+# Only under bubblewrap: without a sandbox these would do what they try.
+ESCAPE_BODY = {
+    "network": ("    s = socket.create_connection(('127.0.0.1', PORT), timeout=0.3)\n"
+                "    s.close()\n"),
+    "write_outside": "    open(OUTSIDE, 'w').write('escaped')\n",
+    "read_shadow": "    open('/etc/shadow').read()\n",
+}
+ESCAPE = ("for line in sys.stdin:\n    req = json.loads(line)\n    try:\n{body}"
+          "        escaped, why = True, ''\n    except Exception as e:\n"
+          "        escaped, why = False, repr(e)\n"
+          "    print(json.dumps({{'id': req['id'], 'records': [{{'data': "
+          "{{'escaped': escaped, 'why': why}}}}]}}), flush=True)\n")
+FORKBOMB = ("for line in sys.stdin:\n    while True:\n        try:\n            os.fork()\n"
+            "        except OSError:\n            time.sleep(0.01)\n")
+
+
+def escape_script(case: str, port: int, outside: Path) -> str:
+    body = "\n".join("    " + l for l in ESCAPE_BODY[case].splitlines()) + "\n"
+    return (HEAD + f"PORT = {port}\nOUTSIDE = {str(outside)!r}\n" + ESCAPE.format(body=body))
