@@ -71,7 +71,8 @@ def transforms(s) -> dict:
     (d / "t.lua").write_text(LUA)
     (d / "t.c").write_text(C)
     subprocess.run(["cc", "-O2", "-o", str(d / "t"), str(d / "t.c")], check=True)
-    out = {"py": ["python3", str(d / "t.py")], "c": [str(d / "t")]}
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else "python3"
+    out = {"py": [python, str(d / "t.py")], "c": [str(d / "t")]}
     if shutil.which("lua5.4"):
         out["lua"] = ["lua5.4", str(d / "t.lua")]
     return out

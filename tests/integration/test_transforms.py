@@ -30,7 +30,7 @@ def test(s: harness.Session) -> None:
               {"topic": "zigbee2mqtt/{device}", "payload_shape": "object"}]
     ferry = s.ferry(broker, landing, subscriptions=["tele/#", "zigbee2mqtt/#"], overrides={
         harness.ROUTES_KEY: routes,
-        "transforms": {"echo": tc.transform(["python3", script], sandbox, sha256=sha)}})
+        "transforms": {"echo": tc.transform([tc.PYTHON, script], sandbox, sha256=sha)}})
 
     tele = [(t, p) for t, p in device_messages("tasmota.ndjson", "tele/")
             if t.endswith("/SENSOR") and p.startswith("{")]

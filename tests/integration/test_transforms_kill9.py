@@ -30,7 +30,7 @@ def test(s: harness.Session) -> None:
     landing = s.landing()
     ferry = s.ferry(broker, landing, subscriptions=["zigbee2mqtt/+"], overrides={
         harness.ROUTES_KEY: [{"topic": "zigbee2mqtt/{device}", "transform": "slow"}],
-        "transforms": {"slow": tc.transform(["python3", script], sandbox, sha256=sha)}})
+        "transforms": {"slow": tc.transform([tc.PYTHON, script], sandbox, sha256=sha)}})
     pub = harness.start_publish(s, broker, topic="zigbee2mqtt/dev{p}", count=COUNT, qos=1,
                                 rate=100)
     ferry.wait_metric("ferry_transform_requests_total", lambda v: v >= 30, 30, "30 transformed")

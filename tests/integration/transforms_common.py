@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import harness
@@ -22,6 +23,11 @@ for line in sys.stdin:
 '''
 
 
+# The system's python3: under bubblewrap, when Ferry runs as root, the transform runs as nobody,
+# which cannot reach an interpreter under /root (pyenv).
+PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else "python3"
+
+
 def write_script(s: harness.Session, name: str, text: str) -> tuple[Path, str]:
     """Writes `text` to <session>/udf/<name>.py; returns its path and SHA-256."""
     path = s.path("udf") / f"{name}.py"
@@ -31,11 +37,14 @@ def write_script(s: harness.Session, name: str, text: str) -> tuple[Path, str]:
 
 
 def sandbox_available(s: harness.Session, script: Path) -> bool:
-    """Whether this host accepts "sandbox": "bubblewrap" (asks `ferry check-config`)."""
+    """Whether this host accepts "sandbox": "bubblewrap" (asks `ferry check-config`). Opens the
+    session's directory to others: when Ferry runs as root, the sandbox runs as nobody, which
+    must reach the transforms' scripts and private directories in it."""
+    os.chmod(s.dir, 0o755)
     config = {"gateway": {"id": "gw"}, "storage": {"path": str(s.path("probe.db"))},
               "mqtt": {"subscriptions": [{"topic": "#"}]},
               "upstream": {"url": "http://127.0.0.1:1/x"},
-              "transforms": {"t": {"command": ["python3", str(script)]}}}
+              "transforms": {"t": {"command": [PYTHON, str(script)]}}}
     path = s.path("probe.json")
     path.write_text(json.dumps(config))
     run = harness.run_ferry("check-config", "--config", str(path))
