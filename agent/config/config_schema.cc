@@ -16,6 +16,7 @@
 #include "agent/normalize/value_template.h"
 #include "agent/s3/s3_location.h"
 #include "agent/transform/pin.h"
+#include "platform/file.h"
 #include "platform/timezone.h"
 
 namespace ferry::agent::schema {
@@ -585,6 +586,14 @@ void FinishTransforms(const Config& config, Errors* errors) {
       errors->push_back(at + "/sandbox: \"" + std::string(NameOf(t.sandbox)) +
                         "\" cannot be set up on this host: " + st.message() +
                         " (\"sandbox\": \"none\" runs it without isolation)");
+    }
+    // The sandbox hides the queue's directory (agent/transform/transform_set.cc).
+    std::string queue_dir = platform::DirName(config.storage.path) + "/";
+    for (const std::string& arg : t.command) {
+      if (t.sandbox == platform::Isolation::kBubblewrap && arg.starts_with(queue_dir)) {
+        errors->push_back(at + "/command: " + arg + " lies in the queue's directory " + queue_dir +
+                          ", which the sandbox hides; keep transforms elsewhere (/etc/ferry/udf)");
+      }
     }
     RequireAtLeast((at + "/restart_backoff/max").c_str(), t.restart_max_ms,
                    (at + "/restart_backoff/initial").c_str(), t.restart_initial_ms, errors);
