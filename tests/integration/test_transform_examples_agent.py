@@ -34,10 +34,17 @@ def sha(path: Path) -> str:
 def test(s: harness.Session) -> None:
     if shutil.which("lua5.4") is None:
         raise AssertionError("lua5.4 is not installed (toolchains/install-deps.sh installs it)")
-    geohash = harness.tool("transform-owntracks-geohash")
-    sandbox = ("bubblewrap" if tc.sandbox_available(s, EXAMPLES / "passthrough.py") else "none")
-    files = {"lht52": EXAMPLES / "dragino_lht52.py", "dewpoint": EXAMPLES / "tasmota_dewpoint.lua",
-             "geohash": geohash}
+    # Copies in the session's directory: as root the sandbox runs as nobody, who may not reach
+    # the source tree or the build directory (a clone under /root).
+    udf = s.path("udf")
+    udf.mkdir()
+    files = {"lht52": udf / "dragino_lht52.py", "dewpoint": udf / "tasmota_dewpoint.lua",
+             "geohash": udf / "owntracks-geohash"}
+    shutil.copy(EXAMPLES / "dragino_lht52.py", files["lht52"])
+    shutil.copy(EXAMPLES / "tasmota_dewpoint.lua", files["dewpoint"])
+    shutil.copy(harness.tool("transform-owntracks-geohash"), files["geohash"])
+    geohash = files["geohash"]
+    sandbox = "bubblewrap" if tc.sandbox_available(s, files["lht52"]) else "none"
     transforms = {
         "lht52": tc.transform([tc.PYTHON, files["lht52"]], sandbox, sha256=sha(files["lht52"])),
         "dewpoint": tc.transform(["lua5.4", files["dewpoint"]], sandbox,
