@@ -29,9 +29,9 @@ TEST_CASE("a transform request carries the message and the rules' records") {
   CHECK(j["topic"] == "tele/plug1/SENSOR");
   CHECK(j["payload"] == "{\"Power\":12}");
   CHECK(!j.contains("payload_base64"));
-  CHECK(j["received_at"] == "2026-12-06T18:40:00.456Z");
+  CHECK(j["received_at"] == "2026-12-06T18:00:00.456Z");
   REQUIRE(j["records"].size() == 1);
-  CHECK(j["records"][0] == json::parse(R"({"device":"plug1","ts":"2026-12-06T18:40:00.123Z",
+  CHECK(j["records"][0] == json::parse(R"({"device":"plug1","ts":"2026-12-06T18:00:00.123Z",
       "ts_source":"payload","labels":{"site":"a"},"data":{"power":12}})"));
 }
 
