@@ -34,14 +34,20 @@ TEST_CASE("the config schema is a JSON Schema with every declared key") {
   CHECK(schema["additionalProperties"] == false);
   CHECK(schema["required"] == nlohmann::json({"gateway", "mqtt", "upstream"}));
   for (const std::string& path : ferry::agent::ConfigKeyPaths()) {
-    // "/mqtt/subscriptions/*/topic" -> /properties/mqtt/properties/subscriptions/items/...
+    // "/mqtt/subscriptions/*/topic" -> /properties/mqtt/properties/subscriptions/items/...;
+    // "/transforms/*/command" -> .../transforms/additionalProperties/... (an object of objects)
     std::string pointer;
     size_t start = 1;
     while (start <= path.size()) {
       size_t end = path.find('/', start);
       if (end == std::string::npos) end = path.size();
       std::string step = path.substr(start, end - start);
-      pointer += step == "*" ? "/items" : "/properties/" + step;
+      if (step == "*") {
+        const auto& node = schema.at(nlohmann::json::json_pointer(pointer));
+        pointer += node.contains("items") ? "/items" : "/additionalProperties";
+      } else {
+        pointer += "/properties/" + step;
+      }
       start = end + 1;
     }
     INFO(path);
