@@ -24,8 +24,7 @@ namespace ferry::agent {
 namespace {
 
 void ApplyLogSettings(const Config& config) {
-  platform::LogLevel level = platform::LogLevel::kInfo;
-  if (platform::ParseLogLevel(config.log.level, &level)) platform::SetLogLevel(level);
+  platform::SetLogLevel(config.log.level);
   platform::SetLogFormat(config.log.format);
 }
 
@@ -35,11 +34,12 @@ void ApplyLogSettings(const Config& config) {
 // and their two threads. Replaced as a whole on reload.
 class Pipeline {
  public:
-  Pipeline(std::shared_ptr<const Config> config, storage::Queue& queue, Metrics& metrics,
-           AgentState& state, platform::Clock& clock, std::unique_ptr<Uploader> uploader,
-           const std::vector<std::string>& acks, std::shared_ptr<SparkplugState> sparkplug)
+  Pipeline(std::shared_ptr<const Config> config, Normalizer normalizer, storage::Queue& queue,
+           Metrics& metrics, AgentState& state, platform::Clock& clock,
+           std::unique_ptr<Uploader> uploader, const std::vector<std::string>& acks,
+           std::shared_ptr<SparkplugState> sparkplug)
       : config_(std::move(config)),
-        normalizer_(config_->routes),
+        normalizer_(std::move(normalizer)),
         transforms_(
             std::make_shared<TransformSet>(*config_, StateDirOf(config_->storage.path), clock)),
         intake_(*config_, normalizer_, queue, metrics, transforms_.get()),
@@ -95,13 +95,16 @@ Agent::~Agent() { Stop(); }
 platform::Status Agent::StartPipeline(std::shared_ptr<const Config> config) {
   auto uploader = CreateUploader(*config);
   if (!uploader.ok()) return uploader.status();
+  platform::Result<Normalizer> normalizer = Normalizer::Create(config->routes);
+  if (!normalizer.ok()) return normalizer.status();
   auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
   if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
   ApplyLogSettings(*config);
   queue_.SetPolicy(config->storage.max_size,
                    config->storage.full_policy == FullPolicy::kDropOldest);
-  platform::Status dl = queue_.SetDeadLetterPolicy(
-      config->storage.dead_letters_max_size, config->storage.dead_letters_full_policy == "block");
+  platform::Status dl =
+      queue_.SetDeadLetterPolicy(config->storage.dead_letters_max_size,
+                                 config->storage.dead_letters_full_policy == FullPolicy::kBlock);
   if (!dl.ok()) platform::LogWarn("agent", "dead-letter bound: " + dl.ToString());
   if (!sparkplug_) {  // the first start: what earlier runs' BIRTH messages defined
     sparkplug_ = std::make_shared<SparkplugState>();
@@ -113,8 +116,8 @@ platform::Status Agent::StartPipeline(std::shared_ptr<const Config> config) {
     }
   }
   pipeline_ = std::make_unique<Pipeline>(
-      std::move(config), queue_, metrics_, state_, clock_, std::move(*uploader),
-      acks.ok() ? *acks : std::vector<std::string>(), sparkplug_);
+      std::move(config), std::move(*normalizer), queue_, metrics_, state_, clock_,
+      std::move(*uploader), acks.ok() ? *acks : std::vector<std::string>(), sparkplug_);
   return platform::Status::Ok();
 }
 
@@ -146,7 +149,8 @@ void Agent::Stop() {
 platform::Status Agent::ReloadLocked() {
   auto fresh = LoadConfig(path_);
   platform::Status st = fresh.ok() ? ResolveSecrets(&*fresh) : fresh.status();
-  if (st.ok()) st = CreateUploader(*fresh).status();  // an upstream we can use
+  if (st.ok()) st = CreateUploader(*fresh).status();             // an upstream we can use
+  if (st.ok()) st = Normalizer::Create(fresh->routes).status();  // routes that compile
   if (!st.ok()) {
     platform::LogError(
         "agent", "reload: " + path_ + " not applied, keeping the running config: " + st.message());

@@ -240,12 +240,12 @@ int Run(const Args& a) {
     return 2;
   }
   if (!a.log_level.empty()) {
-    if (a.log_level != "debug" && a.log_level != "info" && a.log_level != "warn" &&
-        a.log_level != "error") {
+    auto level = ferry::agent::ParseName<ferry::platform::LogLevel>(a.log_level);
+    if (!level) {
       fprintf(stderr, "ferry: --log-level must be debug, info, warn or error\n");
       return 2;
     }
-    config.log.level = a.log_level;
+    config.log.level = *level;
   }
   return ferry::agent::RunAgent(config, a.config);
 }

@@ -28,11 +28,8 @@ int Fail(const std::string& message) {
 }
 
 void ApplyLogOptions(const landing::Options& o) {
-  platform::LogLevel level = platform::LogLevel::kInfo;
-  (void)platform::ParseLogLevel(o.log_level, &level);
-  platform::SetLogLevel(level);
-  platform::SetLogFormat(o.log_format == "json" ? platform::LogFormat::kJson
-                                                : platform::LogFormat::kText);
+  platform::SetLogLevel(o.log_level);
+  platform::SetLogFormat(o.log_format);
 }
 
 // Serves until SIGTERM or SIGINT (0) or until the server fails (1). SIGHUP re-reads the S3

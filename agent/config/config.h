@@ -10,49 +10,26 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/config/enum_names.h"
+#include "agent/config/route_options.h"
 #include "platform/log.h"
 #include "platform/status.h"
 #include "platform/subprocess.h"
 
 namespace ferry::agent {
 
-// Settings with a fixed set of values are enums, parsed once when the config is read (a value
-// outside the set is a config error naming its key). Each has one table of the names the file
-// uses, read by the declaration (allowed values, reference, schema) and the parser alike.
+// Settings with a fixed set of values are enums with one table of names each (enum_names.h).
 enum class SyncMode { kFull, kNormal };         // storage.sync
-enum class FullPolicy { kBlock, kDropOldest };  // storage.full_policy
+enum class FullPolicy { kBlock, kDropOldest };  // storage.full_policy, dead_letters.full_policy
 
-template <typename E>
-struct EnumName {
-  std::string_view name;
-  E value;
-};
 inline constexpr EnumName<SyncMode> kSyncModeNames[] = {{"full", SyncMode::kFull},
                                                         {"normal", SyncMode::kNormal}};
 inline constexpr EnumName<FullPolicy> kFullPolicyNames[] = {
     {"block", FullPolicy::kBlock}, {"drop_oldest", FullPolicy::kDropOldest}};
-inline constexpr EnumName<platform::LogFormat> kLogFormatNames[] = {
-    {"text", platform::LogFormat::kText}, {"json", platform::LogFormat::kJson}};
-inline constexpr EnumName<platform::Isolation> kIsolationNames[] = {
-    {"bubblewrap", platform::Isolation::kBubblewrap}, {"none", platform::Isolation::kNone}};
 
 // The table of each enum, found by its type: NamesOf(SyncMode{}).
 constexpr std::span<const EnumName<SyncMode>> NamesOf(SyncMode) { return kSyncModeNames; }
 constexpr std::span<const EnumName<FullPolicy>> NamesOf(FullPolicy) { return kFullPolicyNames; }
-constexpr std::span<const EnumName<platform::LogFormat>> NamesOf(platform::LogFormat) {
-  return kLogFormatNames;
-}
-constexpr std::span<const EnumName<platform::Isolation>> NamesOf(platform::Isolation) {
-  return kIsolationNames;
-}
-// The name the config file uses for `value` ("drop_oldest"), for logs and messages.
-template <typename E>
-constexpr std::string_view NameOf(E value) {
-  for (const EnumName<E>& n : NamesOf(E{})) {
-    if (n.value == value) return n.name;
-  }
-  return "?";
-}
 
 struct Subscription {
   std::string topic;  // MQTT topic filter, wildcards allowed
@@ -61,9 +38,9 @@ struct Subscription {
 
 // Where a route finds the event time inside the payload (config/README.md, "Event time").
 struct TimeRule {
-  std::string field;            // payload paths, comma-separated: the first believable wins
-  std::string format = "auto";  // auto | rfc3339 | epoch_s | epoch_ms | epoch_us | epoch_ns
-  std::string timezone;         // IANA zone of local times without an offset; "": not believed
+  std::string field;  // payload paths, comma-separated: the first believable wins
+  TimeFormat format = TimeFormat::kAuto;
+  std::string timezone;  // IANA zone of local times without an offset; "": not believed
   int64_t max_ahead_ms = 24 * 3600 * 1000;  // later than receipt + this: not believed
 };
 
@@ -93,13 +70,13 @@ struct BytesRule {
 // first whose topic template (and payload_shape) matches a message applies. With no route
 // matching, the default rule applies (payload "auto", no device, receive time).
 struct Route {
-  std::string topic;                  // template: "zigbee2mqtt/{device}", "+" and "#" allowed
-  std::string payload_shape = "any";  // any | object | array | scalar
-  bool ignore = false;                // matching messages are dropped (counted), not stored
-  std::string payload = "auto";       // auto | json | text | influx | sparkplug
-  std::string empty_payload = "dead_letter";  // dead_letter | null | ignore
-  std::string value_field = "value";          // field name for a scalar payload; may use {captures}
-  std::string value_type = "auto";            // auto | int | float | bool | string
+  std::string topic;  // template: "zigbee2mqtt/{device}", "+" and "#" allowed
+  PayloadShape payload_shape = PayloadShape::kAny;
+  bool ignore = false;  // matching messages are dropped (counted), not stored
+  PayloadMode payload = PayloadMode::kAuto;
+  EmptyPayload empty_payload = EmptyPayload::kDeadLetter;
+  std::string value_field = "value";  // field name for a scalar payload; may use {captures}
+  ValueType value_type = ValueType::kAuto;
   std::string device_field;  // payload paths holding the device id, comma-separated
   TimeRule time;
   std::string data_field;                          // payload path whose value is the data
@@ -175,7 +152,7 @@ struct Config {
     FullPolicy full_policy = FullPolicy::kBlock;
     int64_t max_age_ms = 0;              // 0: records never expire
     uint64_t dead_letters_max_size = 0;  // bytes of dead letters at most; 0: max_size / 4
-    std::string dead_letters_full_policy = "drop_oldest";  // drop_oldest | block
+    FullPolicy dead_letters_full_policy = FullPolicy::kDropOldest;
   } storage;
 
   struct Mqtt {
@@ -233,7 +210,7 @@ struct Config {
   } status;
 
   struct Log {
-    std::string level = "info";  // debug | info | warn | error
+    platform::LogLevel level = platform::LogLevel::kInfo;
     platform::LogFormat format = platform::LogFormat::kText;
   } log;
 

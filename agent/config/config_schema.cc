@@ -112,11 +112,6 @@ std::string CheckTimezone(const Value& v) {
                    : "unknown IANA time zone (like \"Europe/Berlin\"): " + zone.status().message();
 }
 
-std::string CheckValueType(const Value& v) {
-  if (v.text == "auto" || ParseCastType(v.text)) return "";
-  return "must be one of auto, int, float, bool, string";
-}
-
 // The normalizer's own checks, one key at a time.
 template <std::map<std::string, std::string> FieldOpsSpec::*kMember>
 std::string CheckFieldOpsMap(const Value& v) {
@@ -252,7 +247,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/dead_letters/full_policy", T::kEnum, "When dead letters reach their max_size: "
         "drop_oldest (delete the oldest, counted) or block (stop taking messages in until they "
         "are replayed or purged)")
-        .Default("drop_oldest").OneOf({"drop_oldest", "block"})
+        .Default("drop_oldest").OneOf(AllowedNames<FullPolicy>())
         .Bind(FERRY_FIELD(storage.dead_letters_full_policy)),
 
     key("/mqtt/host", T::kString, "MQTT broker host name or address")
@@ -364,7 +359,7 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
         .Default("").Bind(FERRY_FIELD(status.token)),
 
     key("/log/level", T::kEnum, "Least severe log level written")
-        .Default("info").OneOf({"debug", "info", "warn", "error"}).Bind(FERRY_FIELD(log.level)),
+        .Default("info").OneOf(AllowedNames<platform::LogLevel>()).Bind(FERRY_FIELD(log.level)),
     key("/log/format", T::kEnum, "text for a person, json for one object per line")
         .Default("text").OneOf(AllowedNames<platform::LogFormat>()).Bind(FERRY_FIELD(log.format)),
 
@@ -397,21 +392,20 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
         .Required().Min(1).Check(CheckTopicTemplate).Bind(FERRY_FIELD(topic)),
     key("/payload_shape", T::kEnum, "Apply only to payloads starting with '{' (object), '[' "
         "(array) or anything else (scalar, also empty)")
-        .Default("any").OneOf({"any", "object", "array", "scalar"}).Bind(FERRY_FIELD(payload_shape)),
+        .Default("any").OneOf(AllowedNames<PayloadShape>()).Bind(FERRY_FIELD(payload_shape)),
     key("/ignore", T::kBool, "Drop matching messages (counted, not stored)")
         .Default(false).Bind(FERRY_FIELD(ignore)),
     key("/payload", T::kEnum, "How to read the payload")
-        .Default("auto").OneOf({"auto", "json", "text", "influx", "sparkplug"}).Bind(FERRY_FIELD(payload)),
+        .Default("auto").OneOf(AllowedNames<PayloadMode>()).Bind(FERRY_FIELD(payload)),
     key("/empty_payload", T::kEnum, "A zero-length payload is dead-lettered, a null value, or "
         "ignored")
-        .Default("dead_letter").OneOf({"dead_letter", "null", "ignore"})
+        .Default("dead_letter").OneOf(AllowedNames<EmptyPayload>())
         .Bind(FERRY_FIELD(empty_payload)),
     key("/value_field", T::kString, "Field name for a scalar or plain-text payload; may use "
         "{captures}")
         .Default("value").Min(1).Bind(FERRY_FIELD(value_field)),
-    key("/value_type", T::kString, "Cast of a scalar or plain-text payload")
-        .Default("auto").Check(CheckValueType).AllowedDoc("`auto`, `int`, `float`, `bool`, "
-        "`string`").Bind(FERRY_FIELD(value_type)),
+    key("/value_type", T::kEnum, "Cast of a scalar or plain-text payload")
+        .Default("auto").OneOf(AllowedNames<ValueType>()).Bind(FERRY_FIELD(value_type)),
     key("/device_field", T::kString, "Payload paths holding the device id, comma-separated; "
         "else the {device} capture")
         .Default("").Check(CheckPathList).Bind(FERRY_FIELD(device_field)),
@@ -419,7 +413,7 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
         "first believable wins; empty: receive time")
         .Default("").Check(CheckPathList).Bind(FERRY_FIELD(time.field)),
     key("/time/format", T::kEnum, "How the event time is written")
-        .Default("auto").OneOf({"auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns"})
+        .Default("auto").OneOf(AllowedNames<TimeFormat>())
         .Bind(FERRY_FIELD(time.format)),
     key("/time/timezone", T::kString, "IANA time zone of local times written without an offset; "
         "empty: such times are not believed")

@@ -52,16 +52,14 @@ Status SetOption(std::string_view name, const std::string& value, Options* o) {
                                      value + "'");
     }
   } else if (name == "--log-level") {
-    platform::LogLevel level;
-    if (!platform::ParseLogLevel(value, &level)) {
+    if (!platform::ParseLogLevel(value, &o->log_level)) {
       return Status::InvalidArgument("--log-level: must be debug, info, warn or error");
     }
-    o->log_level = value;
   } else if (name == "--log-format") {
     if (value != "text" && value != "json") {
       return Status::InvalidArgument("--log-format: must be text or json");
     }
-    o->log_format = value;
+    o->log_format = value == "json" ? platform::LogFormat::kJson : platform::LogFormat::kText;
   } else {
     return Status::NotFound("unknown option " + std::string(name));
   }

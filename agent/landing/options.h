@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/landing/tls.h"
+#include "platform/log.h"
 #include "platform/status.h"
 
 namespace ferry::landing {
@@ -32,8 +33,8 @@ struct Options {
   TlsFiles tls;                     // --tls-cert, --tls-key, --tls-client-ca; cert "" = plain HTTP
   uint64_t max_body = 64ull << 20;
   uint64_t max_decompressed = 256ull << 20;
-  std::string log_level = "info";
-  std::string log_format = "text";
+  platform::LogLevel log_level = platform::LogLevel::kInfo;
+  platform::LogFormat log_format = platform::LogFormat::kText;
 };
 
 // The usage text, several lines, ending in '\n'.

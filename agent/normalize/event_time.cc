@@ -143,13 +143,7 @@ std::optional<int64_t> DateTimeToMs(std::string_view s, const TimeSpec& spec, in
 }  // namespace
 
 std::optional<TimeFormat> ParseTimeFormat(std::string_view name) {
-  if (name == "auto") return TimeFormat::kAuto;
-  if (name == "rfc3339") return TimeFormat::kRfc3339;
-  if (name == "epoch_s") return TimeFormat::kEpochS;
-  if (name == "epoch_ms") return TimeFormat::kEpochMs;
-  if (name == "epoch_us") return TimeFormat::kEpochUs;
-  if (name == "epoch_ns") return TimeFormat::kEpochNs;
-  return std::nullopt;
+  return ParseName<TimeFormat>(name);
 }
 
 const char* TimeStatusName(TimeStatus status) {

@@ -9,12 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/config/route_options.h"
 #include "agent/normalize/date_time.h"
 #include "platform/timezone.h"
 
 namespace ferry::agent {
-
-enum class TimeFormat { kAuto, kRfc3339, kEpochS, kEpochMs, kEpochUs, kEpochNs };
 
 // "auto", "rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns"; nullopt for anything else.
 std::optional<TimeFormat> ParseTimeFormat(std::string_view name);

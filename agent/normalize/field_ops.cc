@@ -160,13 +160,7 @@ std::string CheckMapValues(const FieldOpsSpec& spec) {
 
 }  // namespace
 
-std::optional<CastType> ParseCastType(std::string_view name) {
-  if (name == "int") return CastType::kInt;
-  if (name == "float") return CastType::kFloat;
-  if (name == "bool") return CastType::kBool;
-  if (name == "string") return CastType::kString;
-  return std::nullopt;
-}
+std::optional<CastType> ParseCastType(std::string_view name) { return ParseName<CastType>(name); }
 
 json CastValue(const json& v, CastType type) {
   switch (type) {

@@ -21,11 +21,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/config/route_options.h"
 #include "agent/normalize/field_path.h"
 
 namespace ferry::agent {
-
-enum class CastType { kInt, kFloat, kBool, kString };
 
 // "int", "float", "bool", "string"; nullopt for anything else.
 std::optional<CastType> ParseCastType(std::string_view name);

@@ -113,9 +113,35 @@ void TimesToUtc(const RouteRule& rule, int64_t received_ms, json* data) {
 
 }  // namespace
 
-Normalizer::Normalizer(std::vector<Route> routes) : default_rule_(CompileRoute(Route{})) {
+platform::Result<Normalizer> Normalizer::Create(const std::vector<Route>& routes) {
+  Normalizer n(std::vector<Route>{});
+  platform::Status st = n.CompileRoutes(routes);
+  if (!st.ok()) return st;
+  return n;
+}
+
+Normalizer::Normalizer(std::vector<Route> routes) {
+  Route any;  // the defaults under a template that compiles; the default rule matches by itself
+  any.topic = "#";
+  default_rule_ = std::move(CompileRoute(any)).value();
+  default_rule_.topic = TopicTemplate();
+  platform::Status st = CompileRoutes(routes);
+  if (!st.ok()) platform::LogError("normalize", st.message() + ": no route applies");
+}
+
+platform::Status Normalizer::CompileRoutes(const std::vector<Route>& routes) {
+  routes_.clear();
   routes_.reserve(routes.size());
-  for (const Route& route : routes) routes_.push_back(CompileRoute(route));
+  for (size_t i = 0; i < routes.size(); ++i) {
+    platform::Result<RouteRule> rule = CompileRoute(routes[i]);
+    if (!rule.ok()) {
+      routes_.clear();
+      return platform::Status::InvalidArgument("/routes/" + std::to_string(i) + "/" +
+                                               rule.status().message());
+    }
+    routes_.push_back(std::move(rule).value());
+  }
+  return platform::Status::Ok();
 }
 
 const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_view>* captures,

@@ -39,7 +39,12 @@ enum class Outcome { kRecord, kIgnored, kDeadLetter };
 
 class Normalizer {
  public:
-  // Compiles the routes' templates and paths once; see CompileRoute for invalid routes.
+  // Compiles the routes' templates and paths once. A route that does not compile
+  // (CompileRoute) is kInvalidArgument naming it ("/routes/2/time/timezone: ..."): the agent
+  // reports it and does not start the pipeline, rather than run without the route.
+  static platform::Result<Normalizer> Create(const std::vector<Route>& routes);
+  // For routes known to compile (tests): as Create, but should one not compile, that is
+  // logged at error level and no route applies (every message takes the default rule).
   explicit Normalizer(std::vector<Route> routes);
 
   // The first route whose topic template and payload_shape match applies; with none, the
@@ -98,6 +103,9 @@ class Normalizer {
   SparkplugState& sparkplug_state() const { return *sparkplug_; }
 
  private:
+  // Compiles `routes` into routes_; on the first that does not compile, none (kInvalidArgument
+  // naming it, "/routes/2/topic: ...").
+  platform::Status CompileRoutes(const std::vector<Route>& routes);
   // The rule for a message and its index (-1: the default rule).
   // With conditions (match), a route's payload is decoded to test them; `*is_decoded` then
   // says `*decoded` holds it. `why_not` (if not null) gets a line per route passed over.

@@ -109,12 +109,7 @@ bool DecodeJson(std::string_view trimmed, const DecodeOptions& options, json* da
 }  // namespace
 
 std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
-  if (name == "auto") return PayloadMode::kAuto;
-  if (name == "json") return PayloadMode::kJson;
-  if (name == "text") return PayloadMode::kText;
-  if (name == "influx") return PayloadMode::kInflux;
-  if (name == "sparkplug") return PayloadMode::kSparkplug;
-  return std::nullopt;
+  return ParseName<PayloadMode>(name);
 }
 
 bool DecodeJsonAt(const std::vector<FieldPath>& paths, int max_depth, json* payload,

@@ -9,20 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/config/route_options.h"
 #include "agent/normalize/field_path.h"
 
 namespace ferry::agent {
-
-enum class PayloadMode {
-  kAuto,    // JSON if it parses; broken JSON (starts with '{' or '[') dead-letters; else text
-  kJson,    // must be JSON
-  kText,    // plain text, never parsed as JSON
-  kInflux,  // InfluxDB line protocol (see line_protocol.h)
-  // Sparkplug B protobuf (agent/sparkplug/): decoded by the Normalizer itself, not by
-  // DecodePayload, which refuses it ("sparkplug: match conditions cannot test a Sparkplug
-  // payload"). A route with "auto" on an spBv1.0 topic decodes Sparkplug too.
-  kSparkplug,
-};
 
 // "auto", "json", "text", "influx", "sparkplug"; nullopt for anything else.
 std::optional<PayloadMode> ParsePayloadMode(std::string_view name);

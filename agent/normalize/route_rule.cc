@@ -3,19 +3,6 @@
 namespace ferry::agent {
 namespace {
 
-PayloadShape ParseShape(const std::string& name) {
-  if (name == "object") return PayloadShape::kObject;
-  if (name == "array") return PayloadShape::kArray;
-  if (name == "scalar") return PayloadShape::kScalar;
-  return PayloadShape::kAny;
-}
-
-EmptyPayload ParseEmpty(const std::string& name) {
-  if (name == "null") return EmptyPayload::kNull;
-  if (name == "ignore") return EmptyPayload::kIgnore;
-  return EmptyPayload::kDeadLetter;
-}
-
 void CompileLabels(const Route& route, RouteRule* rule) {
   rule->static_labels = route.labels;
   for (const auto& [name, value] : route.labels) {
@@ -35,25 +22,27 @@ PayloadShape ShapeOf(std::string_view payload) {
   return PayloadShape::kScalar;
 }
 
-RouteRule CompileRoute(const Route& route) {
+platform::Result<RouteRule> CompileRoute(const Route& route) {
   RouteRule rule;
-  if (auto topic = TopicTemplate::Parse(route.topic); topic.ok()) {
-    rule.topic = std::move(topic).value();
-  }
-  rule.shape = ParseShape(route.payload_shape);
+  platform::Result<TopicTemplate> topic = TopicTemplate::Parse(route.topic);
+  if (!topic.ok()) return platform::Status::InvalidArgument("topic: " + topic.status().message());
+  rule.topic = std::move(topic).value();
+  rule.shape = route.payload_shape;
   rule.ignore = route.ignore;
-  rule.payload = ParsePayloadMode(route.payload).value_or(PayloadMode::kAuto);
-  rule.empty = ParseEmpty(route.empty_payload);
+  rule.payload = route.payload;
+  rule.empty = route.empty_payload;
   rule.value_field = CaptureText(route.value_field, rule.topic);
-  rule.value_type = ParseCastType(route.value_type);
+  rule.value_type = CastOf(route.value_type);
   rule.device_capture = rule.topic.CaptureIndex("device");
   rule.device_fields = ParsePathList(route.device_field);
   rule.time_fields = ParsePathList(route.time.field);
-  rule.time.format = ParseTimeFormat(route.time.format).value_or(TimeFormat::kAuto);
+  rule.time.format = route.time.format;
   if (!route.time.timezone.empty()) {
-    if (auto zone = platform::TimeZone::Find(route.time.timezone); zone.ok()) {
-      rule.time.zone = *zone;
+    platform::Result<platform::TimeZone> zone = platform::TimeZone::Find(route.time.timezone);
+    if (!zone.ok()) {
+      return platform::Status::InvalidArgument("time/timezone: " + zone.status().message());
     }
+    rule.time.zone = *zone;
   }
   rule.time.max_ahead_ms = route.time.max_ahead_ms;
   rule.data_field = FieldPath(route.data_field);

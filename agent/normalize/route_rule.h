@@ -22,14 +22,12 @@
 #include "agent/normalize/topic_template.h"
 #include "agent/normalize/validate.h"
 #include "agent/normalize/value_template.h"
+#include "platform/status.h"
 
 namespace ferry::agent {
 
-enum class PayloadShape { kAny, kObject, kArray, kScalar };
-enum class EmptyPayload { kDeadLetter, kNull, kIgnore };
-
 struct RouteRule {
-  TopicTemplate topic;  // matches nothing if the route's template is invalid
+  TopicTemplate topic;  // a default-constructed one matches nothing
   PayloadShape shape = PayloadShape::kAny;
   bool ignore = false;
   PayloadMode payload = PayloadMode::kAuto;
@@ -56,10 +54,12 @@ struct RouteRule {
   BinaryFields bytes;
 };
 
-// The config parser validates routes (its checks call the same parsers); should an invalid
-// one arrive anyway, its template matches nothing, an unknown mode means the default, an
-// unknown time zone means none, and entries that do not compile are left out.
-RouteRule CompileRoute(const Route& route);
+// The config parser validates routes (its checks call the same parsers) and the route's modes
+// arrive typed. What can still fail here, a topic template or time zone the config check did
+// not see (a Route built by hand), is kInvalidArgument naming the key ("topic: ...",
+// "time/timezone: ..."), never a silent default. Entries of the map-valued keys (cast, rename,
+// ...) that do not compile are left out: their keys' checks refuse them in the config.
+platform::Result<RouteRule> CompileRoute(const Route& route);
 
 // The shape of a payload as payload_shape sees it: the first byte that is not JSON
 // whitespace is '{' (object), '[' (array), or anything else, also none (scalar).

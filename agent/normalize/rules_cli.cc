@@ -269,7 +269,12 @@ int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, st
     std::fprintf(err, "%s\n", config.status().message().c_str());
     return 2;
   }
-  Normalizer n(config->routes);
+  platform::Result<Normalizer> compiled = Normalizer::Create(config->routes);
+  if (!compiled.ok()) {
+    std::fprintf(err, "%s\n", compiled.status().message().c_str());
+    return 2;
+  }
+  const Normalizer& n = *compiled;
   Message msg{o.topic, o.payload, received};
   for (const std::string& line : n.Explain(msg)) std::fprintf(out, "%s\n", line.c_str());
   std::vector<Normalized> records;
@@ -362,7 +367,12 @@ int RunTestRulesCommand(const std::vector<std::string>& args, int64_t now_ms, st
     std::fprintf(err, "ferry test-rules: %s\n", text.status().message().c_str());
     return 2;
   }
-  Normalizer n(config->routes);
+  platform::Result<Normalizer> compiled = Normalizer::Create(config->routes);
+  if (!compiled.ok()) {
+    std::fprintf(err, "ferry test-rules: %s\n", compiled.status().message().c_str());
+    return 2;
+  }
+  const Normalizer& n = *compiled;
   size_t passed = 0, failed = 0, line_no = 0;
   for (size_t pos = 0; pos < text->size();) {
     size_t end = std::min(text->find('\n', pos), text->size());

@@ -20,11 +20,11 @@ platform::Result<agent::Config> Parse(const std::string& storage, const std::str
 }
 
 // Every name the declaration allows for `path` maps to a distinct value of its enum.
-template <typename E>
+template <typename E, typename Target = agent::Config>
 void CheckDeclarationMatchesTable(const std::string& path) {
   CAPTURE(path);
   const agent::schema::KeyInfo* info = nullptr;
-  for (const auto& key : agent::schema::KeysOf<agent::Config>()) {
+  for (const auto& key : agent::schema::KeysOf<Target>()) {
     if (key.info.path == path) info = &key.info;
   }
   REQUIRE(info != nullptr);
@@ -73,4 +73,51 @@ TEST_CASE("the declaration's allowed values and the enums' tables are the same")
   CheckDeclarationMatchesTable<SyncMode>("/storage/sync");
   CheckDeclarationMatchesTable<FullPolicy>("/storage/full_policy");
   CheckDeclarationMatchesTable<platform::LogFormat>("/log/format");
+  CheckDeclarationMatchesTable<platform::LogLevel>("/log/level");
+  CheckDeclarationMatchesTable<FullPolicy>("/storage/dead_letters/full_policy");
+  CheckDeclarationMatchesTable<agent::PayloadShape, agent::Route>("/payload_shape");
+  CheckDeclarationMatchesTable<agent::PayloadMode, agent::Route>("/payload");
+  CheckDeclarationMatchesTable<agent::EmptyPayload, agent::Route>("/empty_payload");
+  CheckDeclarationMatchesTable<agent::ValueType, agent::Route>("/value_type");
+  CheckDeclarationMatchesTable<agent::TimeFormat, agent::Route>("/time/format");
+}
+
+// The rest of finding 12: storage.dead_letters.full_policy was a string compared with "block",
+// log.level a string parsed again wherever it was applied, and the route options strings that
+// CompileRoute re-parsed with a silent fallback to the default.
+TEST_CASE("regression issue 10 #12: dead-letter policy, log level and route options are typed") {
+  auto c = Parse(R"({"dead_letters":{"full_policy":"block"}})", R"({"level":"warn"})");
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  CHECK(c->storage.dead_letters_full_policy == FullPolicy::kBlock);
+  CHECK(c->log.level == platform::LogLevel::kWarn);
+  auto d = Parse("{}");
+  REQUIRE(d.ok());
+  CHECK(d->storage.dead_letters_full_policy == FullPolicy::kDropOldest);
+  CHECK(d->log.level == platform::LogLevel::kInfo);
+  auto r = agent::ParseConfig(
+      R"({"gateway":{"id":"g"},"mqtt":{"subscriptions":[{"topic":"#"}]},)"
+      R"("upstream":{"url":"http://h/"},"routes":[{"topic":"a/{device}","payload":"text",)"
+      R"("payload_shape":"scalar","empty_payload":"null","value_type":"float",)"
+      R"("time":{"format":"epoch_ms"}}]})");
+  REQUIRE_MESSAGE(r.ok(), r.status().message());
+  const agent::Route& route = r->routes.at(0);
+  CHECK(route.payload == agent::PayloadMode::kText);
+  CHECK(route.payload_shape == agent::PayloadShape::kScalar);
+  CHECK(route.empty_payload == agent::EmptyPayload::kNull);
+  CHECK(route.value_type == agent::ValueType::kFloat);
+  CHECK(route.time.format == agent::TimeFormat::kEpochMs);
+}
+
+TEST_CASE("a wrong dead-letter policy, log level or value_type is a config error") {
+  auto c = Parse(R"({"dead_letters":{"full_policy":"drop_newest"}})");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().starts_with("/storage/dead_letters/full_policy: expected one of"));
+  auto l = Parse("{}", R"({"level":"verbose"})");
+  REQUIRE_FALSE(l.ok());
+  CHECK(l.status().message().starts_with("/log/level: expected one of"));
+  auto v = agent::ParseConfig(
+      R"({"gateway":{"id":"g"},"mqtt":{"subscriptions":[{"topic":"#"}]},)"
+      R"("upstream":{"url":"http://h/"},"routes":[{"topic":"a","value_type":"double"}]})");
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.status().message().starts_with("/routes/0/value_type: expected one of \"auto\""));
 }

@@ -44,7 +44,7 @@ TEST_CASE("${VAR} and ${VAR:-default} take values from the environment") {
   CHECK(c->mqtt.port == 1884);
   CHECK(c->mqtt.client_id == "ferry-gw-0042");
   CHECK(c->status.listen == "127.0.0.1:7071");
-  CHECK(c->log.level == "debug");
+  CHECK(c->log.level == ferry::platform::LogLevel::kDebug);
   // In objects of strings too, and "$${" is a literal "${".
   c = ParseConfig(ConfigText("\"gw\"", "1883",
                              R"(, "routes": [{"topic": "a/{device}",

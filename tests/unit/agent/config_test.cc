@@ -169,19 +169,19 @@ TEST_CASE("routes are read in order with their defaults") {
   REQUIRE(result->routes.size() == 2);
   const Route& first = result->routes[0];
   CHECK(first.ignore);
-  CHECK(first.payload == "auto");
+  CHECK(first.payload == PayloadMode::kAuto);
   CHECK(first.value_field == "value");
   CHECK(first.device_field.empty());
   CHECK(first.time.field.empty());
-  CHECK(first.time.format == "auto");
+  CHECK(first.time.format == TimeFormat::kAuto);
   const Route& second = result->routes[1];
   CHECK_FALSE(second.ignore);
   CHECK(second.topic == "shellies/{device}/sensor/+");
-  CHECK(second.payload == "text");
+  CHECK(second.payload == PayloadMode::kText);
   CHECK(second.value_field == "reading");
   CHECK(second.device_field == "src");
   CHECK(second.time.field == "params.ts");
-  CHECK(second.time.format == "epoch_s");
+  CHECK(second.time.format == TimeFormat::kEpochS);
   CHECK(second.labels.at("vendor") == "shelly");
 }
 

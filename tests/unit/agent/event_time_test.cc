@@ -267,7 +267,7 @@ Normalized WithTimeRule(std::string_view payload, std::string field, std::string
   Route route;
   route.topic = "#";
   route.time.field = std::move(field);
-  route.time.format = std::move(format);
+  route.time.format = *ParseTimeFormat(format);
   route.time.timezone = std::move(timezone);
   Normalizer normalizer({route});
   Normalized out;

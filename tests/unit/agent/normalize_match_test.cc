@@ -73,7 +73,7 @@ TEST_CASE("match compares numbers and bools as text") {
 
 TEST_CASE("a payload that a conditional route cannot decode does not match it") {
   Route json_only = Labelled("json");
-  json_only.payload = "json";
+  json_only.payload = PayloadMode::kJson;
   json_only.match = {{"model", "x"}};
   Normalizer n({json_only, Labelled("other")});
   Run r = Normalize(n, "rtl_433/a/events", "plain text");
@@ -86,7 +86,7 @@ TEST_CASE("explain says why each earlier route was passed over") {
   std::vector<Route> routes = ModelRoutes();
   Route shaped;
   shaped.topic = "rtl_433/#";
-  shaped.payload_shape = "array";
+  shaped.payload_shape = PayloadShape::kArray;
   Route other;
   other.topic = "other/#";
   routes.insert(routes.begin(), {other, shaped});
@@ -119,7 +119,7 @@ TEST_CASE("match and pattern errors name the entry") {
 TEST_CASE("extract turns named groups into typed fields next to the text") {
   Route r;
   r.topic = "sensors/{device}";
-  r.payload = "text";
+  r.payload = PayloadMode::kText;
   r.extract = {
       {"value", "^T=(?P<temp_c>-?[0-9.]+)C H=(?P<humidity>[0-9]+)%(?: B=(?P<bat>\\w+))?$"}};
   Normalizer n({r});
@@ -149,7 +149,7 @@ TEST_CASE("extract reads a nested string field and serves device and time") {
 TEST_CASE("a pattern that would make a backtracking engine hang runs in linear time") {
   Route r;
   r.topic = "t";
-  r.payload = "text";
+  r.payload = PayloadMode::kText;
   r.extract = {{"value", "^(?P<a>(a+)+)$"}};
   Normalizer n({r});
   std::string hostile(100000, 'a');

@@ -30,7 +30,7 @@ Route MakeRoute(std::string topic) {
 }
 
 TEST_CASE("a JSON string holding JSON is decoded as that JSON") {
-  Normalizer n({});
+  Normalizer n(std::vector<Route>{});
   CHECK(Normalize(n, "t", R"("{\"temperature\":21.5}")").out.data == json{{"temperature", 21.5}});
   CHECK(Normalize(n, "t", R"(" [1,2] ")").out.data == json{{"value", {1, 2}}});
   CHECK(Normalize(n, "t", R"("{not json")").out.data == json{{"value", "{not json"}});
@@ -42,10 +42,10 @@ TEST_CASE("a JSON string holding JSON is decoded as that JSON") {
 TEST_CASE("an empty payload is dead-lettered, a null value or ignored, as the route says") {
   Route dead = MakeRoute("d/#");
   Route null = MakeRoute("n/{device}/{attr}");
-  null.empty_payload = "null";
+  null.empty_payload = EmptyPayload::kNull;
   null.value_field = "{attr}";
   Route ignore = MakeRoute("i/#");
-  ignore.empty_payload = "ignore";
+  ignore.empty_payload = EmptyPayload::kIgnore;
   Normalizer n({dead, null, ignore});
   Run r = Normalize(n, "d/x", "");
   CHECK(r.outcome == Outcome::kDeadLetter);
@@ -61,13 +61,13 @@ TEST_CASE("an empty payload is dead-lettered, a null value or ignored, as the ro
 
 TEST_CASE("payload_shape picks between routes on the same topic") {
   Route object = MakeRoute("z/{device}");
-  object.payload_shape = "object";
+  object.payload_shape = PayloadShape::kObject;
   object.labels = {{"route", "object"}};
   Route array = MakeRoute("z/{device}");
-  array.payload_shape = "array";
+  array.payload_shape = PayloadShape::kArray;
   array.labels = {{"route", "array"}};
   Route scalar = MakeRoute("z/{device}/{attr}");
-  scalar.payload_shape = "scalar";
+  scalar.payload_shape = PayloadShape::kScalar;
   scalar.labels = {{"route", "scalar"}};
   Normalizer n({scalar, object, array});
   CHECK(Normalize(n, "z/kitchen/light", R"( {"a":1})").out.labels.at("route") == "object");
@@ -83,7 +83,7 @@ TEST_CASE("payload_shape picks between routes on the same topic") {
 TEST_CASE("value_type casts a scalar payload, not an object's fields") {
   Route r = MakeRoute("r/{channel}");
   r.value_field = "relay_{channel}";
-  r.value_type = "bool";
+  r.value_type = ValueType::kBool;
   Normalizer n({r});
   CHECK(Normalize(n, "r/0", "on").out.data == json{{"relay_0", true}});
   CHECK(Normalize(n, "r/1", "OFF").out.data == json{{"relay_1", false}});
@@ -91,7 +91,7 @@ TEST_CASE("value_type casts a scalar payload, not an object's fields") {
   CHECK(Normalize(n, "r/1", "maybe").out.data == json{{"relay_1", nullptr}});
   CHECK(Normalize(n, "r/1", R"({"relay":"on"})").out.data == json{{"relay", "on"}});
   Route f = MakeRoute("f");
-  f.value_type = "float";
+  f.value_type = ValueType::kFloat;
   CHECK(Normalize(Normalizer({f}), "f", "nan").out.data == json{{"value", nullptr}});
   CHECK(Normalize(Normalizer({f}), "f", "21").out.data == json{{"value", 21.0}});
 }
@@ -130,7 +130,7 @@ TEST_CASE("data_field selects the data after device and time were read from the 
 
 TEST_CASE("an influx route reads line protocol and refuses anything else") {
   Route r = MakeRoute("telegraf/{device}/+");
-  r.payload = "influx";
+  r.payload = PayloadMode::kInflux;
   r.time.field = "timestamp";
   Normalizer n({r});
   Run run = Normalize(n, "telegraf/web01/weather",
@@ -145,7 +145,7 @@ TEST_CASE("an influx route reads line protocol and refuses anything else") {
 
 TEST_CASE("a route's JSON payload mode dead-letters text; auto and text take it") {
   Route json_route = MakeRoute("j");
-  json_route.payload = "json";
+  json_route.payload = PayloadMode::kJson;
   Normalizer n({json_route});
   CHECK(Normalize(n, "j", "ON").reason.starts_with("invalid JSON at byte 1: "));
   CHECK(Normalize(n, "j", "21.5").out.data == json{{"value", 21.5}});

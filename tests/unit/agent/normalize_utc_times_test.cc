@@ -49,7 +49,7 @@ TEST_CASE("utc_times names the data after data_field and the field operations") 
   r.data_field = "params";
   r.rename = {{"ts", "when"}};
   r.utc_times = "when";
-  r.time.format = "epoch_s";
+  r.time.format = TimeFormat::kEpochS;
   CHECK(DataOf(r, R"({"params":{"ts":1661517385.44}})") ==
         json{{"when", "2022-08-26T12:36:25.440Z"}});
 }

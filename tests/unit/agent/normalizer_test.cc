@@ -145,7 +145,7 @@ TEST_CASE("an invalid template never matches") {
 // data of a payload under a route with the given payload mode.
 json DataOf(std::string_view payload, std::string mode = "auto") {
   Route r = MakeRoute("#");
-  r.payload = std::move(mode);
+  r.payload = *ParsePayloadMode(mode);
   Result res = Run(Normalizer({r}), "t", payload);
   REQUIRE(res.outcome == Outcome::kRecord);
   return res.out.data;
@@ -204,7 +204,7 @@ TEST_CASE("JSON numbers keep their written type and precision") {
 // The dead-letter reason for a payload, "" if it became a record.
 std::string ReasonFor(std::string_view payload, std::string mode = "auto") {
   Route r = MakeRoute("#");
-  r.payload = std::move(mode);
+  r.payload = *ParsePayloadMode(mode);
   Result res = Run(Normalizer({r}), "t", payload);
   if (res.outcome != Outcome::kDeadLetter) return "";
   return res.reason;
@@ -303,7 +303,7 @@ TEST_CASE("the route's labels are the record's labels") {
   r.labels = {{"site", "plant-7"}, {"kind", "z2m"}};
   Normalizer n({r});
   CHECK(Run(n, "a", "1").out.labels == r.labels);
-  CHECK(Run(Normalizer({}), "a", "1").out.labels.empty());
+  CHECK(Run(Normalizer(std::vector<Route>{}), "a", "1").out.labels.empty());
 }
 
 std::string Unhex(const std::string& hex) {
@@ -315,7 +315,7 @@ std::string Unhex(const std::string& hex) {
 }
 
 TEST_CASE("every real device message becomes a record or a dead letter with a reason") {
-  Normalizer n({});
+  Normalizer n(std::vector<Route>{});
   int lines = 0;
   for (const auto& entry : std::filesystem::directory_iterator(FERRY_DEVICES_DIR)) {
     if (entry.path().extension() != ".ndjson") continue;

@@ -213,7 +213,7 @@ TEST_CASE("hostile protobuf is refused with a reason, never a crash") {
   // A topic outside the Sparkplug shape, under a route that says "sparkplug".
   Route route;
   route.topic = "plc/#";
-  route.payload = "sparkplug";
+  route.payload = PayloadMode::kSparkplug;
   Normalizer forced({route});
   CHECK(Normalize(forced, "plc/x", kNData).reason ==
         "sparkplug: the topic is not spBv1.0/<group>/<type>/<node>[/<device>]");
