@@ -121,7 +121,7 @@ void SparkplugAgainstJson(int runs, int64_t min_ms) {
     ferry::agent::Route route;
     route.topic = "plant/{device}/#";
     route.time.field = "timestamp";
-    route.time.format = "epoch_ms";
+    route.time.format = ferry::agent::TimeFormat::kEpochMs;
     Normalizer json_rules({route});
     auto per_s = [&](const Normalizer& n, const std::vector<Msg>& msgs) {
       return 1.0 / SecondsPerMessage(msgs, min_ms, [&](const Msg& m) {
