@@ -96,7 +96,8 @@ Signed RefSign(std::string_view method, std::string_view uri, std::string_view q
                           std::string(query) + "\n" + canonical_headers + "\n" + signed_headers +
                           "\n" + std::string(payload_hash);
   std::string day(amz_date.substr(0, 8));
-  std::string scope = day + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
+  std::string scope =
+      day + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
   std::string to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" +
                         Sha256Hex(out.canonical_request);
   std::string key = Hmac("AWS4" + std::string(secret), day);
@@ -222,8 +223,9 @@ class Catcher {
           std::lock_guard<std::mutex> lock(mu_);
           requests_.push_back(std::move(r));
         }
-        std::string answer = "HTTP/1.1 " + std::to_string(status_) +
-                             " X\r\nContent-Length: 0\r\nDate: Sun, 06 Dec 2026 00:00:00 GMT\r\n\r\n";
+        std::string answer =
+            "HTTP/1.1 " + std::to_string(status_) +
+            " X\r\nContent-Length: 0\r\nDate: Sun, 06 Dec 2026 00:00:00 GMT\r\n\r\n";
         send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
       }
       close(c);
@@ -281,7 +283,8 @@ std::string CanonicalS3Path(std::string_view sent) {
   std::string decoded;
   for (size_t i = 0; i < sent.size(); ++i) {
     if (sent[i] == '%' && i + 2 < sent.size()) {
-      decoded.push_back(static_cast<char>(std::stoi(std::string(sent.substr(i + 1, 2)), nullptr, 16)));
+      decoded.push_back(
+          static_cast<char>(std::stoi(std::string(sent.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
     } else {
       decoded.push_back(sent[i]);
@@ -346,8 +349,9 @@ std::string Verify(const Request& r, std::string_view access_key, std::string_vi
   Signed want = RefSign(r.method, path, query, headers, payload, access_key, secret,
                         headers["x-amz-date"], scope[2], scope[3]);
   if (want.authorization != auth) {
-    return "signature does not verify:\n  sent:     " + auth + "\n  expected: " +
-           want.authorization + "\ncanonical request:\n" + want.canonical_request;
+    return "signature does not verify:\n  sent:     " + auth +
+           "\n  expected: " + want.authorization + "\ncanonical request:\n" +
+           want.canonical_request;
   }
   return "";
 }
@@ -434,9 +438,9 @@ TEST_CASE("the reference verifier refuses a signed header that was not sent") {
 TEST_CASE("S3Client's PUT, HEAD and HEAD of the bucket verify as SigV4 with the secret") {
   testing::TempDir dir;
   std::string file = dir.File("credentials");
-  REQUIRE(platform::WriteFileAtomic(
-              file, "[default]\naws_access_key_id = FERRYTESTKEY\n"
-                    "aws_secret_access_key = ferry/test+secret=key\n")
+  REQUIRE(platform::WriteFileAtomic(file,
+                                    "[default]\naws_access_key_id = FERRYTESTKEY\n"
+                                    "aws_secret_access_key = ferry/test+secret=key\n")
               .ok());
   REQUIRE(chmod(file.c_str(), 0600) == 0);
   s3::CredentialsSource creds(file);
@@ -453,8 +457,9 @@ TEST_CASE("S3Client's PUT, HEAD and HEAD of the bucket verify as SigV4 with the 
     std::string key = "lake/v1/gateway=gw-1/dt=2026-12-06/gw-1.abc.1-60 $+,;&@:.ndjson.zst";
     std::string body(3u << 20, 'x');  // over libcurl's 1 MiB threshold for Expect: 100-continue
     body += "tail";
-    CHECK((*client)->Put(key, body, "application/x-ndjson",
-                         {{"ferry-records", "60"}, {"ferry-schema", "1"}})
+    CHECK((*client)
+              ->Put(key, body, "application/x-ndjson",
+                    {{"ferry-records", "60"}, {"ferry-schema", "1"}})
               .status == 200);
     CHECK((*client)->Put(key, "small", "application/x-ndjson", {}).status == 200);
     CHECK((*client)->Head(key).status == 200);
