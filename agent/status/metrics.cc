@@ -44,4 +44,17 @@ std::string DeadLetterReasonLabel(const std::string& reason) {
   return "invalid_message";
 }
 
+std::string EscapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace ferry::agent

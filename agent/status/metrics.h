@@ -44,4 +44,7 @@ struct Metrics {
 // The short label for a dead letter's reason text: "empty payload" -> "empty_payload".
 std::string DeadLetterReasonLabel(const std::string& reason);
 
+// A Prometheus label value escaped as the exposition format requires (backslash, quote, newline).
+std::string EscapeLabel(const std::string& value);
+
 }  // namespace ferry::agent

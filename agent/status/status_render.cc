@@ -34,20 +34,6 @@ void Sample(std::string& out, const char* name, double value) {
   out.append(name).append(" ").append(buf).append("\n");
 }
 
-// Label values are escaped as the exposition format requires (backslash, quote, newline).
-std::string EscapeLabel(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 void Labeled(std::string& out, const char* name, const char* label, const LabeledCounter& c,
              const std::vector<std::string>& always,
              const std::map<std::string, uint64_t>& more = {}) {

@@ -1,5 +1,7 @@
 #include "agent/status/transforms_render.h"
 
+#include "agent/status/metrics.h"
+
 #include <cstdio>
 
 namespace ferry::agent {
@@ -41,19 +43,6 @@ nlohmann::json TransformsJson(const std::vector<TransformInfo>& transforms) {
 
 namespace {
 
-std::string Escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 template <typename F>
 void Series(std::string& out, const std::vector<TransformInfo>& transforms, const char* name,
             const char* type, const char* help, F value) {
@@ -62,7 +51,7 @@ void Series(std::string& out, const std::vector<TransformInfo>& transforms, cons
   for (const TransformInfo& t : transforms) {
     char buf[64];
     snprintf(buf, sizeof buf, "%.17g", static_cast<double>(value(t.stats)));
-    out.append(name).append("{transform=\"").append(Escape(t.config->name)).append("\"} ");
+    out.append(name).append("{transform=\"").append(EscapeLabel(t.config->name)).append("\"} ");
     out.append(buf).append("\n");
   }
 }
