@@ -150,6 +150,11 @@ VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
 # =============================================================================================
 
 SOURCE_DIR = Path(os.environ.get("FERRY_SOURCE_DIR") or Path(__file__).resolve().parents[2])
+# The real device corpus, found as the unit tests and benchmarks find it: FERRY_DEVICES_DIR, else
+# ../shared/data/devices beside the checkout, else the team's work area (a clone elsewhere, as CI's).
+DEVICES_DIR = Path(os.environ.get("FERRY_DEVICES_DIR") or SOURCE_DIR.parent / "shared" / "data" / "devices")
+if not DEVICES_DIR.is_dir() and Path("/work/shared/data/devices").is_dir():
+    DEVICES_DIR = Path("/work/shared/data/devices")
 BIN_DIR = Path(os.environ.get("FERRY_BIN_DIR") or "/work/main/build")
 FERRY_BIN = Path(os.environ.get("FERRY_BIN") or BIN_DIR / "agent" / "ferry")
 LANDING_BIN = Path(os.environ.get("FERRY_LANDING_BIN") or BIN_DIR / "agent" / "ferry-landing")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import harness
 
-DEVICES = Path(os.environ.get("FERRY_DEVICES_DIR") or harness.SOURCE_DIR.parent / "shared" / "data" / "devices")
+DEVICES = harness.DEVICES_DIR
 EXAMPLES = harness.SOURCE_DIR / "config" / "examples" / "transforms"
 RECEIVED = "2026-12-06T18:00:00.123Z"
 

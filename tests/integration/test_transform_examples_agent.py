@@ -13,8 +13,7 @@ from pathlib import Path
 import harness
 import transforms_common as tc
 
-DEVICES = Path(os.environ.get("FERRY_DEVICES_DIR")
-               or harness.SOURCE_DIR.parent / "shared" / "data" / "devices")
+DEVICES = harness.DEVICES_DIR
 EXAMPLES = harness.SOURCE_DIR / "config" / "examples" / "transforms"
 
 

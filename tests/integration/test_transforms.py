@@ -9,7 +9,7 @@ from pathlib import Path
 import harness
 import transforms_common as tc
 
-DEVICES = Path(os.environ.get("FERRY_DEVICES_DIR") or harness.SOURCE_DIR.parent / "shared" / "data" / "devices")
+DEVICES = harness.DEVICES_DIR
 
 
 def device_messages(name: str, topic_prefix: str) -> list[tuple[str, str]]:
