@@ -253,7 +253,10 @@ void Assign(std::vector<Item>* out, const Value& v, Errors* errors) {
 template <typename Item>
 void Assign(std::map<std::string, Item>* out, const Value& v, Errors* errors) {
   out->clear();
-  for (const auto& [name, element] : v.list->items()) {
+  for (const auto& member : v.list->items()) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot name one in a requires below.
+    const std::string& name = member.key();
+    const auto& element = member.value();
     std::string path = v.path + "/" + EscapePointer(name);
     if (!element.is_object()) {
       errors->push_back(path + ": expected an object");
