@@ -84,6 +84,17 @@ struct KeyDecl;
 template <typename T>
 const std::vector<KeyDecl<T>>& KeysOf();
 
+// Units of the declarations' bounds: durations in ms, sizes in bytes.
+constexpr int64_t kSecond = 1'000;
+constexpr int64_t kMinute = 60 * kSecond;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kKiB = 1 << 10;
+constexpr int64_t kMiB = 1 << 20;
+
+// Label names of a map key (the gateway's labels, a route's): none empty.
+std::string CheckLabelNames(const Value& v);
+
 // A declaration whose value is stored into a T. Built with the chained calls below.
 template <typename T>
 struct KeyDecl {
