@@ -25,6 +25,21 @@ bool ReadIdsBody(const httplib::Request& req, httplib::Response& res, std::vecto
   return false;
 }
 
+// The HTTP status of a change that failed: the caller's input (400), no room (507), the agent
+// stopping or a peer away, so the request may be tried again later (503), anything else (500).
+int HttpStatusOf(const platform::Status& st) {
+  switch (st.code()) {
+    case platform::Code::kInvalidArgument:
+      return 400;
+    case platform::Code::kNoSpace:
+      return 507;
+    case platform::Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 const char* LevelName(platform::LogLevel level) {
   switch (level) {
     case platform::LogLevel::kDebug:
@@ -57,8 +72,8 @@ void StatusServer::ChangeRoutes() {
                   if (!MayChange(req, res) || !ReadIdsBody(req, res, &ids, &all)) return;
                   auto result = replay_(ids);
                   if (!result.ok()) {
-                    int code = result.status().code() == platform::Code::kNoSpace ? 507 : 500;
-                    return JsonAnswer(res, code, {{"error", result.status().ToString()}});
+                    return JsonAnswer(res, HttpStatusOf(result.status()),
+                                      {{"error", result.status().ToString()}});
                   }
                   JsonAnswer(res, 200,
                              {{"replayed", result->replayed},
@@ -71,7 +86,10 @@ void StatusServer::ChangeRoutes() {
     bool all = false;
     if (!MayChange(req, res) || !ReadIdsBody(req, res, &ids, &all)) return;
     auto purged = queue_.PurgeDeadLetters(ids, all);
-    if (!purged.ok()) return JsonAnswer(res, 500, {{"error", purged.status().ToString()}});
+    if (!purged.ok()) {
+      return JsonAnswer(res, HttpStatusOf(purged.status()),
+                        {{"error", purged.status().ToString()}});
+    }
     metrics_.dead_letters_purged += *purged;
     platform::LogInfo("status", "purged " + std::to_string(*purged) + " dead letters" +
                                     (all ? " (all)" : "") + " on request");
@@ -80,7 +98,7 @@ void StatusServer::ChangeRoutes() {
   server_->Post("/reload", [this](const httplib::Request& req, httplib::Response& res) {
     if (!MayChange(req, res)) return;
     platform::Status st = reload_();
-    int code = st.ok() ? 200 : (st.code() == platform::Code::kInvalidArgument ? 400 : 500);
+    int code = st.ok() ? 200 : HttpStatusOf(st);
     JsonAnswer(res, code,
                st.ok() ? nlohmann::json{{"reloaded", true}}
                        : nlohmann::json{{"reloaded", false}, {"error", st.message()}});
