@@ -18,7 +18,12 @@ constexpr uint64_t kQuota = 1ull << 20;  // the smallest storage.max_size
 std::unique_ptr<Queue> OpenSmall(const std::string& path, platform::Clock& clock,
                                  bool dead_letters_block = false, uint64_t dl_max = 0) {
   platform::FixedRandom random(7);
-  storage::QueueOptions o{path, kQuota, false, 3, /*drop_oldest=*/false, "boot"};
+  storage::QueueOptions o{.path = path,
+                          .max_bytes = kQuota,
+                          .sync_full = false,
+                          .compression_level = 3,
+                          .drop_oldest = false,
+                          .boot_id = "boot"};
   o.dead_letter_max_bytes = dl_max;
   o.dead_letters_block = dead_letters_block;
   auto q = Queue::Open(o, clock, random);

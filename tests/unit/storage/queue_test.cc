@@ -276,7 +276,12 @@ namespace {
 std::unique_ptr<Queue> OpenWith(const std::string& path, platform::Clock& clock, uint64_t max_bytes,
                                 bool drop_oldest, const std::string& boot = "boot-a") {
   platform::FixedRandom random(7);
-  storage::QueueOptions o{path, max_bytes, false, 3, drop_oldest, boot};
+  storage::QueueOptions o{.path = path,
+                          .max_bytes = max_bytes,
+                          .sync_full = false,
+                          .compression_level = 3,
+                          .drop_oldest = drop_oldest,
+                          .boot_id = boot};
   auto q = Queue::Open(o, clock, random);
   REQUIRE_MESSAGE(q.ok(), q.status().ToString());
   return std::move(*q);
