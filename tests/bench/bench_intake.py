@@ -7,6 +7,9 @@ Per run and QoS:
             ferry_records_stored_total, first to last movement, polled every 25 ms
   end2end   ferry with ferry-landing up: records/s delivered, from the publisher's start to the
             last delivered record; ferry's CPU seconds per million and peak RSS (VmHWM)
+  slow      QoS 1 intake (landing down) with every SQLite sync taking SLOW_SYNC_MS more, as on an
+            SD card or eMMC (ferry-slow-sync: the tests' fault-injection VFS under `ferry run`),
+            against the same bare subscriber; at most SLOW_SYNC_N messages
   default   the same end to end with the config a user starts from (the contract's keys only:
             subscription `#` at QoS 1, no routes, the product's quota and batch settings), beside
             the tuned one above (subscription `zigbee2mqtt/+` at the publishers' QoS, the
@@ -35,15 +38,28 @@ def _queue_sizes(ferry) -> tuple[int, int, int]:
 DEFAULT_CONFIG = {"storage": {"max_size": None}, "routes": None, "log": None}
 
 
+# An fsync on a gateway's SD card or eMMC: milliseconds to tens of milliseconds.
+SLOW_SYNC_MS = 10
+SLOW_SYNC_N = 100_000
+
+
+def slow_sync_wrapper() -> list:
+    """The argv prefix that runs ferry with every sync SLOW_SYNC_MS slower."""
+    tool = bl.harness.BIN_DIR / "tests" / "bench" / "ferry-slow-sync"
+    assert tool.exists(), f"{tool} not built (cmake --build BUILD --target ferry-slow-sync)"
+    return [tool, str(SLOW_SYNC_MS)]
+
+
 def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, qos: int,
-                  end_to_end: bool, default_config: bool = False) -> dict:
+                  end_to_end: bool, default_config: bool = False, wrapper: list = ()) -> dict:
     """One ferry run: publish n messages and time stored (landing down) or delivered records."""
     if default_config:
         ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",),
                                overrides=DEFAULT_CONFIG)
     else:
         ferry = bl.bench_ferry(session, broker, landing, name, qos=qos,
-                               upstream_url=None if landing else bl.dead_url())
+                               upstream_url=None if landing else bl.dead_url(), start=False)
+        ferry.start(wrapper=wrapper)
     ps = bl.proc_stat(ferry)
     cpu0, wr0 = ps.cpu_seconds(), ps.write_bytes()
     t0 = time.monotonic()
@@ -74,6 +90,11 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
                      target_on="ratio", note="ceiling: bare subscriber (ferry-sub-count), QoS 0"),
         "q1": bl.Row("QoS 1 intake: stored records/s (landing down)", "rec/s", target=target_ratio,
                      target_on="ratio", note="ceiling: bare subscriber, QoS 1"),
+        "q1slow": bl.Row(f"QoS 1 intake with every fsync {SLOW_SYNC_MS} ms slower: stored "
+                         "records/s (landing down)", "rec/s", target=(">=", 0.8),
+                         target_on="ratio",
+                         note=f"ferry-slow-sync; ceiling: bare subscriber, QoS 1, same "
+                              f"{SLOW_SYNC_N:,}-message run"),
         "e2e1": bl.Row("QoS 1 end to end: delivered records/s", "rec/s",
                        note="publisher start to last record delivered into ferry-landing; "
                             "ratio against the QoS 1 bare subscriber"),
@@ -113,6 +134,16 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
                 rows["cpuin1"].values.append(got["cpu_per_million"])
                 rows["flash"].values.append(got["written_per_record"])
                 rows["flash"].ceilings.append(got["line_bytes"])
+                slow_n = min(n, SLOW_SYNC_N)
+                bl.log(f"intake run {r + 1}/{runs} QoS 1: ceiling and ferry, "
+                       f"{SLOW_SYNC_MS} ms slower syncs, {slow_n:,} messages")
+                slow_ceiling = bl.run_sub_count(session, broker, slow_n, qos, publishers)
+                slow = measure_ferry(session, broker, None, f"ferry-s{r}", slow_n, publishers, 1,
+                                     end_to_end=False, wrapper=slow_sync_wrapper())
+                bl.log(f"  ceiling {slow_ceiling['rate']:,.0f} msg/s; ferry stored "
+                       f"{slow['rate']:,.0f} rec/s ({slow['count']:.0f})")
+                rows["q1slow"].values.append(slow["rate"])
+                rows["q1slow"].ceilings.append(slow_ceiling["rate"])
             else:
                 rows["lost0"].values.append(got["lost"])
             bl.log(f"intake run {r + 1}/{runs} QoS {qos}: end to end")

@@ -27,7 +27,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1]
 BENCHES = ("intake", "drain", "cost", "wire", "flash", "startup")
-TARGETS = ("ferry", "ferry-landing", "ferry-pub", "ferry-sub-count", "drain-ceiling")
+TARGETS = ("ferry", "ferry-landing", "ferry-pub", "ferry-sub-count", "drain-ceiling",
+           "ferry-slow-sync")
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,7 +67,8 @@ def ensure_built(build: Path) -> None:
     paths = {"ferry": build / "agent" / "ferry", "ferry-landing": build / "agent" / "ferry-landing",
              "ferry-pub": build / "tests" / "ferry-pub",
              "ferry-sub-count": build / "tests" / "ferry-sub-count",
-             "drain-ceiling": build / "tests" / "bench" / "drain-ceiling"}
+             "drain-ceiling": build / "tests" / "bench" / "drain-ceiling",
+             "ferry-slow-sync": build / "tests" / "bench" / "ferry-slow-sync"}
     missing = [t for t, path in paths.items() if not path.exists()]
     if not missing:
         return
