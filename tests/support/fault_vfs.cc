@@ -66,10 +66,20 @@ struct Callbacks {
   static int Read(sqlite3_file* file, void* buf, int n, sqlite3_int64 off) {
     File* f = F(file);
     std::lock_guard<std::mutex> lock(f->vfs->mu_);
+    FaultVfs& v = *f->vfs;
+    bool ours = f->main_db && f->inode != 0;
+    int64_t from = std::max<int64_t>(off, v.fault_begin_);
+    int64_t to = std::min<int64_t>(off + n, v.fault_end_);
+    bool in_range = ours && f->inode == v.fault_inode_ && from < to;
+    if (in_range && v.fault_ == FaultVfs::ReadFault::kIo) return SQLITE_IOERR_READ;
     int rc = f->real->pMethods->xRead(f->real, buf, n, off);
-    if (rc == SQLITE_OK && f->main_db && f->inode != 0 && f->inode == f->vfs->corrupt_inode_) {
-      auto* p = static_cast<unsigned char*>(buf);
+    if (rc != SQLITE_OK) return rc;
+    auto* p = static_cast<unsigned char*>(buf);
+    if (ours && f->inode == v.corrupt_inode_) {
       for (int i = 0; i < n; ++i) p[i] = static_cast<unsigned char>(~p[i]);
+    }
+    if (in_range) {
+      for (int64_t i = from; i < to; ++i) p[i - off] = static_cast<unsigned char>(~p[i - off]);
     }
     return rc;
   }
@@ -315,6 +325,14 @@ void FaultVfs::SetWriteError(WriteError error, uint64_t after) {
 void FaultVfs::SetReadCorruption(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   corrupt_inode_ = path.empty() ? 0 : InodeOf(path);
+}
+
+void FaultVfs::SetReadFault(const std::string& path, ReadFault fault, int64_t begin, int64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fault_inode_ = path.empty() ? 0 : InodeOf(path);
+  fault_ = fault;
+  fault_begin_ = begin;
+  fault_end_ = end;
 }
 
 void FaultVfs::SetLockError(bool fail) {

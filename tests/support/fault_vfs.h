@@ -5,7 +5,8 @@
 // Faults, each deterministic (counted, never timed), each in force until changed:
 // - xSync fails with SQLITE_IOERR_FSYNC, or takes a set time;
 // - xWrite fails with ENOSPC (SQLITE_FULL) or EIO (SQLITE_IOERR_WRITE) after N more writes;
-// - xRead of one database file returns corrupt bytes (every byte inverted);
+// - xRead of one database file returns corrupt bytes (every byte inverted), or only the bytes
+//   of one range of it (a rotten page), or fails there with SQLITE_IOERR_READ (a bad sector);
 // - taking a lock fails (xLock with SQLITE_IOERR_LOCK, xShmLock with SQLITE_IOERR_SHMLOCK),
 //   as fcntl does with ENOLCK: every statement then fails before it reads;
 // - a POWER CUT. The VFS remembers, per file, every write and truncation not yet followed by an
@@ -69,6 +70,12 @@ class FaultVfs {
   // Every read of the database file now at `path` (that file, not a new one made under its
   // name later) returns its bytes inverted; "" turns it off.
   void SetReadCorruption(const std::string& path);
+  // Reads of the database file now at `path` that overlap bytes [begin, end) get those bytes
+  // inverted (kCorrupt) or fail with SQLITE_IOERR_READ (kIo); "" turns it off. Independent of
+  // SetReadCorruption. Only reads of the file itself: a page whose newer copy is in the WAL
+  // is read from there, unharmed.
+  enum class ReadFault { kCorrupt, kIo };
+  void SetReadFault(const std::string& path, ReadFault fault, int64_t begin, int64_t end);
   void SetLockError(bool fail);
 
   // Cuts the power now. `seed` chooses what survives under kKeepRandomPrefix.
@@ -120,6 +127,9 @@ class FaultVfs {
   WriteError write_error_ = WriteError::kNone;
   uint64_t writes_before_error_ = 0;
   uint64_t corrupt_inode_ = 0;  // reads of this file are corrupted (0: none)
+  uint64_t fault_inode_ = 0;    // reads of this file's range [fault_begin_, fault_end_) go wrong
+  ReadFault fault_ = ReadFault::kCorrupt;
+  int64_t fault_begin_ = 0, fault_end_ = 0;
   bool lock_error_ = false;
   uint64_t ops_ = 0;
   uint64_t cut_at_op_ = 0;  // 0: no cut armed

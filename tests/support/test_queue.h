@@ -11,10 +11,13 @@
 
 namespace ferry::testing {
 
+// `vfs`: a FaultVfs's name, to inject storage faults (support/fault_vfs.h).
 inline std::unique_ptr<storage::Queue> OpenTestQueue(const std::string& path,
-                                                     platform::Clock& clock) {
+                                                     platform::Clock& clock,
+                                                     const std::string& vfs = "") {
   storage::QueueOptions options;
   options.path = path;
+  options.vfs = vfs;
   options.sync_full = false;
   options.boot_id = "boot";
   platform::FixedRandom random(1);
