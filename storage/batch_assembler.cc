@@ -26,6 +26,7 @@ bool BatchAssembler::CanSendAsStored(const BatchPlan& plan) const {
   size_t total = 0;
   uint64_t expect = plan.first_seq;
   for (const auto& b : plan.blocks) {
+    if (!b.read_error.ok()) return false;  // ForEachBlock reports it
     if (b.first_seq != expect || b.last_seq > plan.last_seq) return false;
     expect = b.last_seq + 1;
     total += b.data.size();
@@ -47,6 +48,7 @@ Status BatchAssembler::ForEachBlock(const BatchPlan& plan, uint32_t* records, Si
   *records = 0;
   auto removed = plan.removed.begin();
   for (const auto& b : plan.blocks) {
+    if (!b.read_error.ok()) return b.read_error.WithContext("block " + std::to_string(b.first_seq));
     block_.clear();
     Status st = codec_->Decompress(b.data, kMaxBlockBytes, block_);
     if (!st.ok()) return st.WithContext("block " + std::to_string(b.first_seq));

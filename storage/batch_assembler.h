@@ -27,7 +27,8 @@ class BatchAssembler {
   explicit BatchAssembler(int level);
   ~BatchAssembler();
 
-  // kCorruption when a stored block does not decompress or holds fewer lines than its range.
+  // kCorruption when a stored block does not decompress or holds fewer lines than its range;
+  // a block whose data could not be read (BatchPlan::Block::read_error) fails with that error.
   platform::Status Assemble(const BatchPlan& plan, AssembledBatch* out);
   // The batch's NDJSON lines, uncompressed (for dead-lettering refused records).
   platform::Status Lines(const BatchPlan& plan, std::string* ndjson, uint32_t* records);

@@ -174,6 +174,11 @@ Status Queue::PrepareStatements() {
       "SELECT first_seq,last_seq,raw_bytes,data FROM blocks WHERE last_seq>=? AND first_seq<=? "
       "ORDER BY first_seq"));
   FERRY_RETURN_IF_ERROR(
+      prep(s.block_keys_in_range,
+           "SELECT first_seq,last_seq FROM blocks WHERE last_seq>=? AND first_seq<=? "
+           "ORDER BY first_seq"));
+  FERRY_RETURN_IF_ERROR(prep(s.block_data, "SELECT data FROM blocks WHERE first_seq=?"));
+  FERRY_RETURN_IF_ERROR(
       prep(s.removed_in_range, "SELECT seq FROM removed WHERE seq BETWEEN ? AND ? ORDER BY seq"));
   FERRY_RETURN_IF_ERROR(prep(s.insert_removed, "INSERT OR IGNORE INTO removed VALUES(?)"));
   FERRY_RETURN_IF_ERROR(prep(s.delete_blocks_through, "DELETE FROM blocks WHERE last_seq<=?"));

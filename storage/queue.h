@@ -121,6 +121,9 @@ struct BatchPlan {
   struct Block {
     uint64_t first_seq, last_seq;
     std::string data;  // zstd frame
+    // Not ok when `data` could not be read (the row is there, its bytes fail to read: a bad
+    // sector, a corrupt page); `data` is then empty. See NextBatch.
+    platform::Status read_error;
   };
   std::vector<Block> blocks;
   std::vector<uint64_t> removed;  // seqs in range that are not to be sent, ascending
@@ -192,6 +195,11 @@ class Queue {
 
   // The oldest unacknowledged batch, or a new one formed from the oldest records not in a batch
   // yet; nullopt when there is nothing to send (or not enough and !limits.allow_partial).
+  // A block whose row is found but whose data fails to read (kCorruption, kIoError) does not
+  // fail the call: it comes back with Block::read_error set and no data, so that the caller can
+  // set that block aside (DeadLetterUnreadableBatch) and go on. An error is returned when the
+  // queue itself cannot be read: the batches or the blocks' rows cannot be listed, a lock is
+  // refused, or no block of a batch of several reads (not one block's fault).
   platform::Result<std::optional<BatchPlan>> NextBatch(const BatchLimits& limits);
   // The batch was delivered: its records leave the queue (counters, NextBatch) at once, and
   // their rows are deleted in the next write transaction (an append, the next batch), not in a
@@ -273,6 +281,9 @@ class Queue {
   platform::Status Commit(std::string_view what);
   platform::Result<std::optional<BatchPlan>> LoadBatch(uint64_t first, uint64_t last,
                                                        uint32_t attempts);
+  platform::Status ReadBlocks(uint64_t first, uint64_t last, std::vector<BatchPlan::Block>* out);
+  platform::Status ReadBlocksApart(uint64_t first, uint64_t last, const platform::Status& error,
+                                   std::vector<BatchPlan::Block>* out);
   platform::Result<std::optional<std::pair<uint64_t, uint64_t>>> FormBatch(
       const BatchLimits& limits);
   platform::Status InsertDeadLetters(std::span<const DeadLetterInput> dead_letters);

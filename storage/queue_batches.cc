@@ -127,19 +127,11 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
   plan.first_seq = first;
   plan.last_seq = last;
   plan.attempts = attempts;
-  Stmt& s = stmts_->blocks_in_range;
-  s.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
-  for (;;) {
-    Result<bool> row = s.Step();
-    if (!row.ok()) {
-      s.Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    plan.blocks.push_back(
-        {static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)), std::string(s.Blob(3))});
+  Status st = ReadBlocks(first, last, &plan.blocks);
+  if (!st.ok()) {
+    plan.blocks.clear();
+    FERRY_RETURN_IF_ERROR(ReadBlocksApart(first, last, st, &plan.blocks));
   }
-  s.Reset();
   Stmt& r = stmts_->removed_in_range;
   r.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
   for (;;) {
@@ -153,6 +145,60 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
   }
   r.Reset();
   return std::optional<BatchPlan>(std::move(plan));
+}
+
+// The blocks overlapping [first, last] with their data, in one query (the usual way).
+Status Queue::ReadBlocks(uint64_t first, uint64_t last, std::vector<BatchPlan::Block>* out) {
+  Stmt& s = stmts_->blocks_in_range;
+  s.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
+  for (;;) {
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out->push_back({static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)),
+                    std::string(s.Blob(3)), Status::Ok()});
+  }
+  s.Reset();
+  return Status::Ok();
+}
+
+// After ReadBlocks failed with `error`: the rows are listed without their data, then each
+// block's data is read on its own, so that a block whose bytes do not read is kept with its
+// read_error and the others are not held back by it. Returns the queue's error (nothing tied
+// to one block) when the rows cannot be listed, a lock is refused, or no block of several reads.
+Status Queue::ReadBlocksApart(uint64_t first, uint64_t last, const Status& error,
+                              std::vector<BatchPlan::Block>* out) {
+  Stmt& k = stmts_->block_keys_in_range;
+  k.Bind(1, static_cast<int64_t>(first)).Bind(2, static_cast<int64_t>(last));
+  for (;;) {
+    Result<bool> row = k.Step();
+    if (!row.ok()) {
+      k.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out->push_back(
+        {static_cast<uint64_t>(k.Int(0)), static_cast<uint64_t>(k.Int(1)), {}, Status::Ok()});
+  }
+  k.Reset();
+  size_t unreadable = 0;
+  for (BatchPlan::Block& block : *out) {
+    Stmt& d = stmts_->block_data;
+    Result<bool> row = d.Bind(1, static_cast<int64_t>(block.first_seq)).Step();
+    if (row.ok() && *row) {
+      block.data = std::string(d.Blob(0));
+    } else {
+      block.read_error = row.ok() ? Status::Corruption("its row is gone") : row.status();
+      ++unreadable;
+    }
+    d.Reset();
+    if (block.read_error.code() == platform::Code::kUnavailable) return block.read_error;
+  }
+  if (out->empty() || (unreadable == out->size() && out->size() > 1)) return error;
+  return Status::Ok();
 }
 
 // A block's PUBACKs go out right after its commit, but they can still be lost (a crash with
@@ -250,11 +296,15 @@ Result<uint64_t> Queue::DeadLetterUnreadableBatch(uint64_t first_seq, uint64_t l
   std::vector<std::string> raw;
   std::string why(reason);
   uint64_t removed = 0;
+  bool lost = true;  // bytes of the range that cannot be read
   if (plan.ok() && plan->has_value()) {
+    lost = false;
     for (BatchPlan::Block& block : (*plan)->blocks) {
       // A block cut by an earlier batch went to the dead letters with that batch.
       raw.push_back(block.first_seq < first_seq ? std::string() : std::move(block.data));
+      lost = lost || !block.read_error.ok();
     }
+    if (lost) why += " (its stored bytes cannot be read: none are kept)";
     removed = (*plan)->removed.size();
   } else {
     why += " (the stored rows cannot be read either: " +
@@ -262,7 +312,13 @@ Result<uint64_t> Queue::DeadLetterUnreadableBatch(uint64_t first_seq, uint64_t l
   }
   if (raw.empty()) raw.emplace_back();
   std::vector<std::string_view> dead(raw.begin(), raw.end());
-  FERRY_RETURN_IF_ERROR(FinishBatch(first_seq, last_seq, dead, why));
+  // Deleting the rows must not need the bytes that do not read: SQLite's secure_delete (on in
+  // Debian's build) reads each freed page to overwrite it, so it is off for this transaction.
+  Result<int64_t> secure = db_->QueryInt("PRAGMA secure_delete");
+  bool off = lost && secure.ok() && *secure != 0 && db_->Exec("PRAGMA secure_delete=0").ok();
+  Status st = FinishBatch(first_seq, last_seq, dead, why);
+  if (off) (void)db_->Exec("PRAGMA secure_delete=1");
+  FERRY_RETURN_IF_ERROR(st);
   return last_seq - first_seq + 1 - std::min(removed, last_seq - first_seq + 1);
 }
 

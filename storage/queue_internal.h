@@ -10,6 +10,7 @@ struct Queue::Statements {
   Stmt insert_block, insert_dead_letter;
   Stmt first_batch, insert_batch, split_batch, attempt_batch, delete_batch;
   Stmt blocks_from, blocks_in_range, removed_in_range, insert_removed;
+  Stmt block_keys_in_range, block_data;
   Stmt delete_blocks_through, delete_removed_through, set_meta, oldest_block_after;
   Stmt delivered_sums, removed_between, batches_before;
   Stmt keep_block_acks, keep_group_acks, prune_kept_acks, cap_kept_acks;

@@ -30,7 +30,7 @@ Result<QueuePeek> Queue::Peek(size_t limit) {
         break;
       }
       BatchPlan::Block b{static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)),
-                         std::string(s.Blob(3))};
+                         std::string(s.Blob(3)), Status::Ok()};
       uint64_t from = std::max(b.first_seq, plan.first_seq);
       Stmt& gone = stmts_->removed_between;
       Result<bool> counted = gone.Bind(1, static_cast<int64_t>(from - 1))
