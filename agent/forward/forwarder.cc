@@ -39,6 +39,8 @@ const char* UpstreamStateName(UpstreamState state) {
       return "unreachable";
     case UpstreamState::kAuthFailed:
       return "auth_failed";
+    case UpstreamState::kStorageError:
+      return "storage_error";
   }
   return "idle";
 }
@@ -140,11 +142,9 @@ int64_t Forwarder::Round() {
   if (pending_since_ms_ < 0) pending_since_ms_ = now;
   limits.allow_partial = now - pending_since_ms_ >= config_.upstream.batch_linger_ms;
   platform::Result<std::optional<storage::BatchPlan>> plan = queue_.NextBatch(limits);
-  if (!plan.ok()) {
-    Fail("reading the queue", plan.status());
-    return kStorageErrorDelayMs;
-  }
+  if (!plan.ok()) return QueueUnreadable("reading the queue", plan.status());
   if (!plan->has_value()) {
+    QueueReadable();
     if (queue_.Stats().records == 0) pending_since_ms_ = -1;
     if (breaker_.consecutive_failures() == 0) upstream_state_ = UpstreamState::kIdle;
     if (pending_since_ms_ < 0) return kIdlePollMs;
@@ -154,6 +154,7 @@ int64_t Forwarder::Round() {
   const storage::BatchPlan& p = **plan;
   Status st = assembler_.Assemble(p, &batch_);
   if (!st.ok()) return Unreadable(p, st);
+  QueueReadable();
   if (bad_batch_first_ == p.first_seq) bad_batch_tries_ = 0;
   if (batch_.records == 0) {  // every record of the range left the queue already
     Status ack = queue_.Ack(p.first_seq, p.last_seq);
@@ -197,10 +198,7 @@ int64_t Forwarder::Unreadable(const storage::BatchPlan& p, const Status& st) {
   if (bad_first > p.first_seq || bad_last < p.last_seq) {
     uint64_t at = bad_first > p.first_seq ? bad_first : bad_last + 1;
     Status split = queue_.SplitBatchAt(p.first_seq, p.last_seq, at);
-    if (!split.ok()) {
-      Fail(what + ": parting its unreadable block", split);
-      return kStorageErrorDelayMs;
-    }
+    if (!split.ok()) return QueueUnreadable(what + ": parting its unreadable block", split);
     bad_batch_first_ = bad_first;  // tried enough: it goes once it is a batch of its own
     bad_batch_tries_ = kBadBatchTries - 1;
     return 0;
@@ -209,16 +207,44 @@ int64_t Forwarder::Unreadable(const storage::BatchPlan& p, const Status& st) {
   platform::Result<uint64_t> moved =
       queue_.DeadLetterUnreadableBatch(p.first_seq, p.last_seq, reason);
   if (!moved.ok()) {
-    Fail(what + ": moving its blocks to the dead letters", moved.status());
-    return kStorageErrorDelayMs;
+    return QueueUnreadable(what + ": moving its blocks to the dead letters", moved.status());
   }
   bad_batch_tries_ = 0;
+  QueueReadable();
   metrics_.records_dead_lettered.Add("unreadable_block", *moved);
   state_.SetLastError(what + ": " + reason, clock_.WallMillis());
   platform::LogError("forward", what + " failed " + std::to_string(kBadBatchTries) +
                                     " times: its block (" + std::to_string(*moved) +
                                     " records) moved to the dead letters as stored: " + reason);
   return 0;
+}
+
+// The queue cannot be read, or a block cannot be set aside: nothing to send until it can.
+// Waits longer each time (QueueReadBackoff) and says why in /readyz and /status.
+int64_t Forwarder::QueueUnreadable(const std::string& what, const Status& st) {
+  int64_t now = clock_.MonotonicMillis();
+  std::string error = what + ": " + st.ToString();
+  bool log = false;
+  int64_t delay = queue_read_.OnFailure(error, now, &log);
+  if (log) {
+    platform::LogError("forward", error + "; delivery paused, retrying in " +
+                                      FormatDuration(delay) + " (the wait doubles up to " +
+                                      FormatDuration(QueueReadBackoff::kMaxDelayMs) + ")");
+    state_.SetLastError(error, clock_.WallMillis());
+  }
+  state_.SetQueueUnreadable(error, clock_.WallMillis() + delay);
+  upstream_state_ = UpstreamState::kStorageError;
+  next_attempt_ms_ = now + delay;
+  return delay;
+}
+
+// A round read the queue: ends a QueueUnreadable spell.
+void Forwarder::QueueReadable() {
+  if (!queue_read_.OnSuccess()) return;
+  platform::LogInfo("forward", "the queue can be read again: delivery resumes");
+  state_.SetQueueUnreadable("", 0);
+  upstream_state_ =
+      breaker_.consecutive_failures() > 0 ? UpstreamState::kBackoff : UpstreamState::kIdle;
 }
 
 // Sends the assembled batch and acts on the answer.

@@ -7,7 +7,11 @@
 // error may pass); then its first bad block is parted from the readable blocks around it (the
 // batch is split at the block's edges) and goes to the dead letters as it is stored, with the
 // reason, counted in ferry_records_dead_lettered_total{reason="unreadable_block"}; delivery
-// goes on.
+// goes on. A block whose data fails to read at the SQL level (SQLITE_CORRUPT, an I/O error)
+// comes from the queue marked so (BatchPlan::Block::read_error) and takes the same way, with an
+// empty payload. When the queue cannot be read at all (QueueReadBackoff), the forwarder backs
+// off from 1 s to 60 s, says so in /status (upstream.state "storage_error", last_error) and
+// /readyz (AgentState::SetQueueUnreadable), and goes on by itself once a read succeeds.
 //
 // Run() is the forwarder thread's body. Wake() may be called from other threads. Round() is
 // one step of Run(), for tests with a fake uploader and a fake clock.
@@ -22,6 +26,7 @@
 #include "agent/config/config.h"
 #include "agent/forward/backoff.h"
 #include "agent/forward/breaker.h"
+#include "agent/forward/queue_read_backoff.h"
 #include "agent/forward/uploader.h"
 #include "agent/forward/verdict.h"
 #include "agent/status/agent_state.h"
@@ -34,7 +39,15 @@
 namespace ferry::agent {
 
 // What the forwarder is doing, for /status ("upstream.state").
-enum class UpstreamState { kIdle, kSending, kOk, kBackoff, kUnreachable, kAuthFailed };
+enum class UpstreamState {
+  kIdle,
+  kSending,
+  kOk,
+  kBackoff,
+  kUnreachable,
+  kAuthFailed,
+  kStorageError,  // the queue cannot be read: see QueueReadBackoff
+};
 const char* UpstreamStateName(UpstreamState state);
 
 // Milliseconds a body of `bytes` costs under a bandwidth cap of `bytes_per_second` (> 0),
@@ -66,6 +79,8 @@ class Forwarder {
   int64_t SendRound(const storage::BatchPlan& plan, int64_t now);
   int64_t Unreadable(const storage::BatchPlan& plan, const platform::Status& st);
   std::pair<uint64_t, uint64_t> FirstBadBlock(const storage::BatchPlan& plan);
+  int64_t QueueUnreadable(const std::string& what, const platform::Status& st);
+  void QueueReadable();
   int64_t ProbeRound(int64_t now);
   void Apply(const storage::BatchPlan& plan, const Verdict& verdict, const std::string& why);
   void Failed(const Verdict& verdict, const std::string& why);
@@ -85,6 +100,7 @@ class Forwarder {
   storage::AssembledBatch batch_;
   BackoffPolicy backoff_;
   CircuitBreaker breaker_;
+  QueueReadBackoff queue_read_;
   UpstreamState upstream_state_ = UpstreamState::kIdle;
   int64_t next_attempt_ms_ = 0;       // monotonic
   int64_t pending_since_ms_ = -1;     // monotonic time records were first seen waiting

@@ -1,5 +1,7 @@
 #include "agent/status/agent_state.h"
 
+#include <algorithm>
+
 #include "agent/transform/transform_set.h"
 
 namespace ferry::agent {
@@ -32,6 +34,20 @@ void AgentState::SetUpstream(std::string state, int64_t next_attempt_wall_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   upstream_ = std::move(state);
   next_attempt_ms_ = next_attempt_wall_ms;
+}
+
+void AgentState::SetQueueUnreadable(std::string error, int64_t retry_wall_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  queue_error_ = std::move(error);
+  queue_retry_ms_ = retry_wall_ms;
+}
+
+std::string AgentState::QueueProblem(int64_t now_wall_ms) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_error_.empty()) return "";
+  int64_t seconds = std::max<int64_t>(0, (queue_retry_ms_ - now_wall_ms + 999) / 1000);
+  return "queue unreadable: " + queue_error_ + "; delivery paused, retrying in " +
+         std::to_string(seconds) + " s";
 }
 
 std::string AgentState::Upstream() const {

@@ -26,10 +26,16 @@ class AgentState {
 
   void SetIntake(std::string state);  // "connected", "connecting", "paused: <why>"
   std::string Intake() const;
-  // "ok", "idle", "backoff", "auth_failed", "sending"; next attempt in wall ms (0 = none).
+  // "ok", "idle", "backoff", "unreachable", "auth_failed", "sending", "storage_error"; next
+  // attempt in wall ms (0 = none).
   void SetUpstream(std::string state, int64_t next_attempt_wall_ms = 0);
   std::string Upstream() const;
   int64_t NextAttemptWallMs() const;
+  // While the forwarder cannot read the queue at all: the error and the wall time of its next
+  // try; "" once it can. QueueProblem() is then /readyz's reason: "queue unreadable: <error>;
+  // delivery paused, retrying in N s" ("" when the queue reads).
+  void SetQueueUnreadable(std::string error, int64_t retry_wall_ms);
+  std::string QueueProblem(int64_t now_wall_ms) const;
   void SetBreaker(std::string state, uint32_t consecutive_failures);
   std::string Breaker() const;
   uint32_t ConsecutiveFailures() const;
@@ -55,6 +61,8 @@ class AgentState {
   std::string intake_ = "starting";
   std::string upstream_ = "idle";
   int64_t next_attempt_ms_ = 0;
+  std::string queue_error_;
+  int64_t queue_retry_ms_ = 0;
   std::string breaker_ = "closed";
   std::string reload_ = "ok";
   int64_t reload_ms_ = 0;

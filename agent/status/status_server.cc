@@ -71,6 +71,11 @@ bool StatusServer::Healthy(std::string* why) const {
 }
 
 bool StatusServer::Ready(std::string* why) const {
+  std::string queue = state_.QueueProblem(clock_.WallMillis());
+  if (!queue.empty()) {  // first: a queue full because of it would hide the cause
+    *why = std::move(queue);
+    return false;
+  }
   if (metrics_.mqtt_connected.load() != 1) {
     *why = "mqtt not connected: " + state_.Intake();
     return false;

@@ -6,10 +6,13 @@
 #include <sqlite3.h>
 
 #include <deque>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "support/fault_vfs.h"
 #include "support/temp_dir.h"
 #include "support/test_queue.h"
 
@@ -84,8 +87,16 @@ struct Fixture {
   FakeUploader uploader;
   std::unique_ptr<agent::Forwarder> forwarder;
 
-  Fixture() {
-    queue = testing::OpenTestQueue(config.storage.path, clock);
+  std::string vfs;  // a FaultVfs's name, or "" for SQLite's own
+
+  explicit Fixture(std::string fault_vfs = "") : vfs(std::move(fault_vfs)) { Reopen(); }
+
+  // Closes the queue (its WAL goes into the file) and opens it again with an empty page cache,
+  // as a restart does.
+  void Reopen() {
+    forwarder.reset();
+    queue.reset();
+    queue = testing::OpenTestQueue(config.storage.path, clock, vfs);
     forwarder =
         std::make_unique<agent::Forwarder>(config, *queue, uploader, metrics, state, clock, random);
   }
@@ -100,6 +111,27 @@ struct Fixture {
       for (uint64_t s = first; s < first + count; ++s) {
         bool bad = std::find(poison.begin(), poison.end(), s) != poison.end();
         out += "{\"seq\":" + std::to_string(s) + (bad ? ",\"poison\":true}\n" : "}\n");
+      }
+    };
+    REQUIRE(queue->Append(req).ok());
+  }
+
+  // One group commit of `count` records of about `pad` bytes each that compress to about
+  // half: a block spread over many pages.
+  void AppendPadded(uint32_t count, size_t pad) {
+    storage::AppendRequest req;
+    req.count = count;
+    req.oldest_received_ms = clock.WallMillis();
+    req.oldest_received_mono_ms = clock.MonotonicMillis();
+    req.encode = [&](uint64_t first, std::string& out) {
+      uint64_t x = first * 0x9E3779B97F4A7C15ull;
+      for (uint64_t s = first; s < first + count; ++s) {
+        out += "{\"seq\":" + std::to_string(s) + ",\"pad\":\"";
+        for (size_t i = 0; i < pad; ++i) {
+          x = x * 6364136223846793005ull + 1442695040888963407ull;
+          out += "0123456789abcdef"[x >> 60];
+        }
+        out += "\"}\n";
       }
     };
     REQUIRE(queue->Append(req).ok());
@@ -312,4 +344,114 @@ TEST_CASE("a block that fails to read once is retried, not dead-lettered") {
   CHECK(f.queue->Stats().records == 3);
   CHECK(f.queue->Stats().dead_letters == 0);
   CHECK(f.uploader.sent.empty());
+}
+
+namespace {
+
+// The byte range of one page of the queue file that holds part of the block starting at
+// `first_seq` (not its first page: a page in the middle of its data), found by looking for
+// the block's stored bytes in the file. The queue must have been closed since the block was
+// written, so that its pages are in the file and not only in the WAL.
+std::pair<int64_t, int64_t> PageOfBlock(const std::string& path, uint64_t first_seq) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  std::string sql = "SELECT data FROM blocks WHERE first_seq=" + std::to_string(first_seq);
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  std::string data(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                   static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+  sqlite3_finalize(st);
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  int64_t page = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  std::ifstream in(path, std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(data.size() > static_cast<size_t>(4 * page));  // several pages
+  for (size_t at = data.size() / 2; at + 64 < data.size(); at += 16) {
+    size_t found = file.find(data.substr(at, 64));
+    if (found != std::string::npos) {
+      int64_t start = static_cast<int64_t>(found) / page * page;
+      return {start, start + page};
+    }
+  }
+  FAIL("the block's bytes are not in the file");
+  return {0, 0};
+}
+
+}  // namespace
+
+// Finding 4 of issue 10, the rest of it: a block whose bytes fail to read at the SQL level
+// (SQLITE_CORRUPT from a rotten page, SQLITE_IOERR from a bad sector) made NextBatch fail, and
+// the forwarder retried it every second for ever. Now the block comes back marked, is tried 3
+// times, and goes to the dead letters (with no payload: its bytes cannot be read) while the
+// blocks around it are delivered.
+TEST_CASE(
+    "regression issue 10 #4: a block that fails to read at the SQL level goes to the dead "
+    "letters after 3 tries, delivery goes on") {
+  using testing::FaultVfs;
+  for (FaultVfs::ReadFault fault : {FaultVfs::ReadFault::kCorrupt, FaultVfs::ReadFault::kIo}) {
+    CAPTURE(static_cast<int>(fault));
+    FaultVfs vfs("fault-forwarder");
+    Fixture f(vfs.name());
+    f.Append(3);              // seq 1-3
+    f.AppendPadded(3, 6000);  // seq 4-6: a page of it goes bad
+    f.Append(2);              // seq 7-8
+    f.Reopen();
+    auto [begin, end] = PageOfBlock(f.config.storage.path, 4);
+    vfs.SetReadFault(f.config.storage.path, fault, begin, end);
+    // The first tries wait and try again: a read error may pass.
+    CHECK(f.forwarder->Round() == 1'000);
+    CHECK(f.queue->Stats().dead_letters == 0);
+    f.Drain();
+    CHECK(f.queue->Stats().records == 0);
+    std::vector<std::string> keys;
+    for (const Sent& s : f.uploader.sent) keys.push_back(s.key);
+    CHECK(keys == std::vector<std::string>{f.Key(1, 3), f.Key(7, 8)});
+    CHECK(f.metrics.records_delivered == 5);
+    CHECK(f.metrics.records_dead_lettered.Snapshot()["unreadable_block"] == 3);
+    auto dead = f.queue->ListDeadLetters(0, 10);
+    REQUIRE(dead.ok());
+    REQUIRE(dead->size() == 1);
+    CHECK((*dead)[0].payload.empty());  // its bytes could not be read
+    CHECK((*dead)[0].reason.starts_with("unreadable stored block"));
+    CHECK((*dead)[0].reason.find("cannot be read") != std::string::npos);
+    CHECK(f.forwarder->upstream_state() == UpstreamState::kOk);
+    CHECK(f.state.QueueProblem(f.clock.WallMillis()).empty());
+  }
+}
+
+// Finding 4 of issue 10, the rest of it: when the queue could not be read at all, the
+// forwarder tried every second for ever and said so only in a repeated log line.
+TEST_CASE(
+    "regression issue 10 #4: a queue that cannot be read backs off from 1 s to 60 s, says so "
+    "in /readyz and /status, and recovers by itself") {
+  testing::FaultVfs vfs("fault-forwarder");
+  Fixture f(vfs.name());
+  f.Append(3);
+  vfs.SetLockError(true);  // every statement fails before it reads
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 8; ++i) {
+    waits.push_back(f.forwarder->Round());
+    CHECK(f.forwarder->upstream_state() == UpstreamState::kStorageError);
+    std::string why = f.state.QueueProblem(f.clock.WallMillis());
+    CHECK(why.starts_with("queue unreadable: reading the queue: "));
+    CHECK(why.ends_with("; delivery paused, retrying in " + std::to_string(waits.back() / 1000) +
+                        " s"));
+    f.clock.Advance(waits.back());
+  }
+  CHECK(waits == std::vector<int64_t>{1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 60'000, 60'000});
+  CHECK(std::string(agent::UpstreamStateName(UpstreamState::kStorageError)) == "storage_error");
+  CHECK(f.state.LastError().starts_with("reading the queue: "));
+  CHECK(f.uploader.sent.empty());
+  CHECK(f.queue->Stats().records == 3);
+
+  vfs.SetLockError(false);
+  CHECK(f.forwarder->Round() == 0);
+  CHECK(f.uploader.sent.size() == 1);
+  CHECK(f.queue->Stats().records == 0);
+  CHECK(f.state.QueueProblem(f.clock.WallMillis()).empty());
+  CHECK(f.forwarder->upstream_state() == UpstreamState::kOk);
 }
