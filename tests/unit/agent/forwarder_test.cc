@@ -3,7 +3,9 @@
 #include "agent/forward/forwarder.h"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <deque>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/status/status_server.h"
 #include "support/fault_vfs.h"
 #include "support/temp_dir.h"
 #include "support/test_queue.h"
@@ -430,6 +433,17 @@ TEST_CASE(
     "in /readyz and /status, and recovers by itself") {
   testing::FaultVfs vfs("fault-forwarder");
   Fixture f(vfs.name());
+  f.config.status.listen = "127.0.0.1:0";
+  f.metrics.mqtt_connected = 1;
+  f.state.SetIntake("connected");
+  agent::StatusServer server(
+      f.config, *f.queue, f.metrics, f.state, f.clock,
+      [](std::span<const int64_t>) -> platform::Result<agent::ReplayResult> {
+        return platform::Status::Unavailable("not in this test");
+      },
+      [] { return platform::Status::Unavailable("not in this test"); });
+  REQUIRE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
   f.Append(3);
   vfs.SetLockError(true);  // every statement fails before it reads
   std::vector<int64_t> waits;
@@ -447,6 +461,15 @@ TEST_CASE(
   CHECK(f.state.LastError().starts_with("reading the queue: "));
   CHECK(f.uploader.sent.empty());
   CHECK(f.queue->Stats().records == 3);
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK(ready->body.starts_with("queue unreadable: reading the queue: "));
+  auto status = client.Get("/status");  // answers from the queue's counters, not its rows
+  REQUIRE(status);
+  CHECK(status->status == 200);
+  auto json = nlohmann::json::parse(status->body, nullptr, false);
+  CHECK(json["last_error"].get<std::string>().starts_with("reading the queue: "));
 
   vfs.SetLockError(false);
   CHECK(f.forwarder->Round() == 0);
@@ -454,4 +477,8 @@ TEST_CASE(
   CHECK(f.queue->Stats().records == 0);
   CHECK(f.state.QueueProblem(f.clock.WallMillis()).empty());
   CHECK(f.forwarder->upstream_state() == UpstreamState::kOk);
+  ready = client.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
+  server.Stop();
 }
