@@ -165,6 +165,7 @@ class Timed:
     last_t: float | None = None
     last_value: float = 0
     reached: bool = False
+    at_last_move: object = None  # what time_counter's `at_move` returned at the last movement
 
     def rate(self) -> float:
         """Per second between the first and the last movement seen."""
@@ -175,10 +176,13 @@ class Timed:
 
 def time_counter(read: Callable[[], float], goal: float, done_feeding: Callable[[], bool],
                  stall: float = 5.0, timeout: float = 900, interval: float = 0.025,
-                 on_poll: Callable[[], None] | None = None) -> Timed:
+                 on_poll: Callable[[], None] | None = None,
+                 at_move: Callable[[], object] | None = None) -> Timed:
     """Polls read() until it reaches `goal`, or it stopped moving for `stall` s after
     done_feeding() became true, or `timeout`. The rate is measured from the first poll that saw
-    it move (so the start-up of the publisher is not counted)."""
+    it move (so the start-up of the publisher is not counted). `at_move` (e.g. the agent's CPU
+    seconds) is sampled at each poll that saw the counter move: the last sample is the figure
+    at the last movement, without the `stall` seconds of waiting after it."""
     t = Timed(start_value=read())
     t.last_value = t.start_value
     moved_at = time.monotonic()
@@ -191,6 +195,8 @@ def time_counter(read: Callable[[], float], goal: float, done_feeding: Callable[
             if t.first_t is None:
                 t.first_t, t.first_value = now, value
             t.last_t, t.last_value, moved_at = now, value, now
+            if at_move:
+                t.at_last_move = at_move()
         if value >= goal:
             t.reached = True
             return t
