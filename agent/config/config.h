@@ -52,17 +52,17 @@ struct ExplodeRule {
 
 // Name/value pairs to fields (config/README.md, "Pairs").
 struct PairsRule {
-  std::string path;                 // data path of the array of pairs; "": none
-  std::string name = "name";        // paths in an element holding the name, comma-separated
-  std::string value = "value";      // paths in an element holding the value, comma-separated
-  std::string type;                 // path in an element holding a type name ("Float32")
-  std::string value_type = "auto";  // auto | text | int | float | bool | string
+  std::string path;             // data path of the array of pairs; "": none
+  std::string name = "name";    // paths in an element holding the name, comma-separated
+  std::string value = "value";  // paths in an element holding the value, comma-separated
+  std::string type;             // path in an element holding a type name ("Float32")
+  PairsValueType value_type = PairsValueType::kAuto;  // of values without a type name
 };
 
 // Binary payloads: a base64 or hex string and fixed-layout fields (config/README.md, "Binary").
 struct BytesRule {
-  std::string path;                           // payload path of the string; "": none
-  std::string encoding = "base64";            // base64 | hex
+  std::string path;  // payload path of the string; "": none
+  BytesEncoding encoding = BytesEncoding::kBase64;
   std::map<std::string, std::string> fields;  // name -> "<type> <offset> [<scale>]"
 };
 

@@ -20,6 +20,16 @@ std::string Quoted(const std::vector<std::string>& names) {
   return out;
 }
 
+// A value as the file wrote it, for a message: JSON text, cut to a line's worth (at a
+// character's first byte, so the message stays UTF-8).
+std::string Written(const json& node) {
+  std::string text = node.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() <= 60) return text;
+  size_t cut = 57;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 // The type check: fills *value or returns what was expected.
 std::string Decode(const KeyInfo& key, const json& node, Value* value) {
   switch (key.type) {
@@ -30,7 +40,7 @@ std::string Decode(const KeyInfo& key, const json& node, Value* value) {
     case KeyType::kEnum: {
       bool ok = node.is_string() && std::find(key.allowed.begin(), key.allowed.end(),
                                               node.get<std::string>()) != key.allowed.end();
-      if (!ok) return "expected one of " + Quoted(key.allowed);
+      if (!ok) return "expected one of " + Quoted(key.allowed) + "; got " + Written(node);
       value->text = node.get<std::string>();
       return "";
     }

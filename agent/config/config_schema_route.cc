@@ -90,14 +90,6 @@ std::string CheckCarry(const Value& v) {
   return CheckExplode(spec);
 }
 
-std::string CheckPairsValueType(const Value& v) {
-  PairsSpec spec;
-  spec.path = "x";
-  spec.value_type = v.text;
-  std::string e = CheckPairs(spec);
-  return e.empty() ? "" : e.substr(e.find(": ") + 2);
-}
-
 std::string CheckMatch(const Value& v) { return CheckMatchValues(v.map); }
 std::string CheckMatchPattern(const Value& v) { return CheckMatchPatterns(v.map); }
 std::string CheckExtractMap(const Value& v) { return CheckExtract(v.map); }
@@ -115,7 +107,6 @@ std::string CheckRequire(const Value& v) {
   spec.require = v.map;
   return CheckValidation(spec);
 }
-
 
 std::string CheckTransformName(const Value& v) {
   if (v.text.empty()) return "";
@@ -223,9 +214,8 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
     key("/pairs/type", T::kString, "Path in a pair holding a type name (\"Float32\", "
         "\"Int64\", \"Bool\"); empty: none")
         .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(pairs.type)),
-    key("/pairs/value_type", T::kString, "Type of the values without a known type name")
-        .Default("auto").Check(CheckPairsValueType).AllowedDoc("`auto`, `text`, `int`, `float`, "
-        "`bool`, `string`").Bind(FERRY_FIELD(pairs.value_type)),
+    key("/pairs/value_type", T::kEnum, "Type of the values without a known type name")
+        .Default("auto").OneOf(AllowedNames<PairsValueType>()).Bind(FERRY_FIELD(pairs.value_type)),
     key("/match", T::kStringMap, "Apply only when these payload values are one of the listed: "
         "{\"model\": \"Acurite-Tower, Acurite-986\"}")
         .Default(json::object()).Check(CheckMatch).Bind(FERRY_FIELD(match)),
@@ -245,7 +235,7 @@ const std::vector<KeyDecl<Route>>& KeysOf<Route>() {
         "frame")
         .Default("").Check(CheckFieldPath).Bind(FERRY_FIELD(bytes.path)),
     key("/bytes/encoding", T::kEnum, "How the frame is written in the string")
-        .Default("base64").OneOf({"base64", "hex"}).Bind(FERRY_FIELD(bytes.encoding)),
+        .Default("base64").OneOf(AllowedNames<BytesEncoding>()).Bind(FERRY_FIELD(bytes.encoding)),
     key("/bytes/fields", T::kStringMap, "Fields read from the frame: {\"temp_c\": \"s16be 2 "
         "1/10\"}: type (u8, s16le, u32be, ...), byte offset, optional scale")
         .Default(json::object()).Check(CheckBytesFields).Bind(FERRY_FIELD(bytes.fields)),

@@ -31,6 +31,10 @@ enum class TimeFormat { kAuto, kRfc3339, kEpochS, kEpochMs, kEpochUs, kEpochNs }
 enum class CastType { kInt, kFloat, kBool, kString };
 // value_type: the cast of a scalar payload, or none (auto).
 enum class ValueType { kAuto, kInt, kFloat, kBool, kString };
+// pairs.value_type: how the values of pairs without a known type name are typed (pairs.h).
+enum class PairsValueType { kAuto, kText, kInt, kFloat, kBool, kString };
+// bytes.encoding: how a binary frame is written in its string (binary_fields.h).
+enum class BytesEncoding { kBase64, kHex };
 
 inline constexpr EnumName<PayloadShape> kPayloadShapeNames[] = {{"any", PayloadShape::kAny},
                                                                 {"object", PayloadShape::kObject},
@@ -60,6 +64,13 @@ inline constexpr EnumName<ValueType> kValueTypeNames[] = {{"auto", ValueType::kA
                                                           {"bool", ValueType::kBool},
                                                           {"string", ValueType::kString}};
 
+inline constexpr EnumName<PairsValueType> kPairsValueTypeNames[] = {
+    {"auto", PairsValueType::kAuto}, {"text", PairsValueType::kText},
+    {"int", PairsValueType::kInt},   {"float", PairsValueType::kFloat},
+    {"bool", PairsValueType::kBool}, {"string", PairsValueType::kString}};
+inline constexpr EnumName<BytesEncoding> kBytesEncodingNames[] = {
+    {"base64", BytesEncoding::kBase64}, {"hex", BytesEncoding::kHex}};
+
 constexpr std::span<const EnumName<PayloadShape>> NamesOf(PayloadShape) {
   return kPayloadShapeNames;
 }
@@ -70,6 +81,12 @@ constexpr std::span<const EnumName<PayloadMode>> NamesOf(PayloadMode) { return k
 constexpr std::span<const EnumName<TimeFormat>> NamesOf(TimeFormat) { return kTimeFormatNames; }
 constexpr std::span<const EnumName<CastType>> NamesOf(CastType) { return kCastTypeNames; }
 constexpr std::span<const EnumName<ValueType>> NamesOf(ValueType) { return kValueTypeNames; }
+constexpr std::span<const EnumName<PairsValueType>> NamesOf(PairsValueType) {
+  return kPairsValueTypeNames;
+}
+constexpr std::span<const EnumName<BytesEncoding>> NamesOf(BytesEncoding) {
+  return kBytesEncodingNames;
+}
 
 // The cast value_type asks for; nullopt for auto.
 constexpr std::optional<CastType> CastOf(ValueType type) {

@@ -109,9 +109,6 @@ std::optional<std::string> DecodeHex(std::string_view text) {
 std::string CheckBytes(const BytesSpec& spec) {
   if (spec.path.empty()) return spec.fields.empty() ? "" : "fields need a path";
   if (std::string e = CheckPathText(spec.path); !e.empty()) return "path " + e;
-  if (spec.encoding != "base64" && spec.encoding != "hex") {
-    return "encoding: must be base64 or hex";
-  }
   for (const auto& [name, layout] : spec.fields) {
     std::vector<std::string_view> w = Words(layout);
     size_t size = 0, offset = 0;
@@ -137,7 +134,7 @@ BinaryFields::BinaryFields(const BytesSpec& spec) {
   if (size_t dot = spec.path.rfind('.'); dot != std::string::npos) {
     parent_ = FieldPath(std::string_view(spec.path).substr(0, dot));
   }
-  hex_ = spec.encoding == "hex";
+  hex_ = spec.encoding == BytesEncoding::kHex;
   for (const auto& [name, layout] : spec.fields) {
     std::vector<std::string_view> w = Words(layout);
     Field f;

@@ -25,13 +25,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/config/route_options.h"
 #include "agent/normalize/field_path.h"
 
 namespace ferry::agent {
 
 struct BytesSpec {
   std::string path;  // "": no binary decoding
-  std::string encoding = "base64";
+  BytesEncoding encoding = BytesEncoding::kBase64;
   std::map<std::string, std::string> fields;  // field name -> "<type> <offset> [<scale>]"
 };
 

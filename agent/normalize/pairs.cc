@@ -54,9 +54,6 @@ std::string CheckPairs(const PairsSpec& spec) {
   if (!spec.type.empty()) {
     if (std::string e = CheckPathText(spec.type); !e.empty()) return "type: " + e;
   }
-  if (spec.value_type != "auto" && spec.value_type != "text" && !ParseCastType(spec.value_type)) {
-    return "value_type: must be one of auto, text, int, float, bool, string";
-  }
   return "";
 }
 
@@ -69,12 +66,7 @@ Pairs::Pairs(const PairsSpec& spec) {
   names_ = ParsePathList(spec.name);
   values_ = ParsePathList(spec.value);
   type_ = FieldPath(spec.type);
-  if (spec.value_type == "text") {
-    mode_ = Mode::kText;
-  } else if (std::optional<CastType> cast = ParseCastType(spec.value_type)) {
-    mode_ = Mode::kCast;
-    cast_ = *cast;
-  }
+  value_type_ = spec.value_type;
 }
 
 json Pairs::Typed(const json& element, json&& value) const {
@@ -86,14 +78,20 @@ json Pairs::Typed(const json& element, json&& value) const {
       }
     }
   }
-  switch (mode_) {
-    case Mode::kAsIs:
+  switch (value_type_) {
+    case PairsValueType::kAuto:
       return std::move(value);
-    case Mode::kText:
+    case PairsValueType::kText:
       return value.is_string() ? ParsePlainValue(value.get_ref<const std::string&>())
                                : std::move(value);
-    case Mode::kCast:
-      return CastValue(value, cast_);
+    case PairsValueType::kInt:
+      return CastValue(value, CastType::kInt);
+    case PairsValueType::kFloat:
+      return CastValue(value, CastType::kFloat);
+    case PairsValueType::kBool:
+      return CastValue(value, CastType::kBool);
+    case PairsValueType::kString:
+      return CastValue(value, CastType::kString);
   }
   return std::move(value);
 }

@@ -32,11 +32,11 @@ struct PairsSpec {
   std::string path;  // "": no pairs
   std::string name = "name";
   std::string value = "value";
-  std::string type;                 // "": no per-element type
-  std::string value_type = "auto";  // auto | text | int | float | bool | string
+  std::string type;  // "": no per-element type
+  PairsValueType value_type = PairsValueType::kAuto;
 };
 
-// "" when the spec compiles, else what is wrong, naming the key ("value_type: ...").
+// "" when the spec compiles, else what is wrong, naming the key ("name: ...").
 std::string CheckPairs(const PairsSpec& spec);
 
 class Pairs {
@@ -49,7 +49,6 @@ class Pairs {
   void Apply(nlohmann::json* data) const;
 
  private:
-  enum class Mode { kAsIs, kText, kCast };
   nlohmann::json Typed(const nlohmann::json& element, nlohmann::json&& value) const;
 
   FieldPath path_;
@@ -57,8 +56,7 @@ class Pairs {
   std::vector<FieldPath> names_;
   std::vector<FieldPath> values_;
   FieldPath type_;
-  Mode mode_ = Mode::kAsIs;
-  CastType cast_ = CastType::kString;
+  PairsValueType value_type_ = PairsValueType::kAuto;
 };
 
 // The cast a type name in a pair means ("Float32" -> kFloat), nullopt for an unknown name.

@@ -80,6 +80,8 @@ TEST_CASE("the declaration's allowed values and the enums' tables are the same")
   CheckDeclarationMatchesTable<agent::EmptyPayload, agent::Route>("/empty_payload");
   CheckDeclarationMatchesTable<agent::ValueType, agent::Route>("/value_type");
   CheckDeclarationMatchesTable<agent::TimeFormat, agent::Route>("/time/format");
+  CheckDeclarationMatchesTable<agent::PairsValueType, agent::Route>("/pairs/value_type");
+  CheckDeclarationMatchesTable<agent::BytesEncoding, agent::Route>("/bytes/encoding");
 }
 
 // The rest of finding 12: storage.dead_letters.full_policy was a string compared with "block",
@@ -120,4 +122,41 @@ TEST_CASE("a wrong dead-letter policy, log level or value_type is a config error
       R"("upstream":{"url":"http://h/"},"routes":[{"topic":"a","value_type":"double"}]})");
   REQUIRE_FALSE(v.ok());
   CHECK(v.status().message().starts_with("/routes/0/value_type: expected one of \"auto\""));
+}
+
+// The last of finding 12: bytes.encoding and pairs.value_type were strings the normalizer
+// compared with "hex", "text" and the cast names when it compiled a route; a value that slipped
+// past the check would silently have meant base64, or values left as they are.
+TEST_CASE("regression issue 10 #12: bytes.encoding and pairs.value_type are parsed into enums") {
+  auto Route = [](const std::string& route) {
+    return agent::ParseConfig(R"({"gateway":{"id":"g"},"mqtt":{"subscriptions":[{"topic":"#"}]},)"
+                              R"("upstream":{"url":"http://h/"},"routes":[)" +
+                              route + "]}");
+  };
+  auto c = Route(R"({"topic":"a","bytes":{"path":"d","encoding":"hex","fields":{"t":"u8 0"}},)"
+                 R"("pairs":{"path":"p","value_type":"text"}})");
+  REQUIRE_MESSAGE(c.ok(), c.status().message());
+  CHECK(c->routes.at(0).bytes.encoding == agent::BytesEncoding::kHex);
+  CHECK(c->routes.at(0).pairs.value_type == agent::PairsValueType::kText);
+  auto d = Route(R"({"topic":"a"})");
+  REQUIRE(d.ok());
+  CHECK(d->routes.at(0).bytes.encoding == agent::BytesEncoding::kBase64);
+  CHECK(d->routes.at(0).pairs.value_type == agent::PairsValueType::kAuto);
+
+  // A wrong value names the key, the allowed values and what was written.
+  auto e = Route(R"({"topic":"a","bytes":{"path":"d","encoding":"HEX"}})");
+  REQUIRE_FALSE(e.ok());
+  CHECK(e.status().message().find(
+            "/routes/0/bytes/encoding: expected one of \"base64\", \"hex\"; got \"HEX\"") !=
+        std::string::npos);
+  auto v = Route(R"({"topic":"a","pairs":{"path":"p","value_type":"double"}})");
+  REQUIRE_FALSE(v.ok());
+  CHECK(v.status().message().find(
+            "/routes/0/pairs/value_type: expected one of \"auto\", \"text\", \"int\", "
+            "\"float\", \"bool\", \"string\"; got \"double\"") != std::string::npos);
+  auto n = Route(R"({"topic":"a","pairs":{"path":"p","value_type":1}})");
+  REQUIRE_FALSE(n.ok());
+  CHECK(n.status().message().find("/routes/0/pairs/value_type: expected one of \"auto\"") !=
+        std::string::npos);
+  CHECK(n.status().message().find("; got 1") != std::string::npos);
 }

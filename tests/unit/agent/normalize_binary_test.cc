@@ -37,7 +37,7 @@ TEST_CASE("a Dragino LDDS75 frame reads as its codec says") {
   // ChirpStack's codec gave {"Bat":3.336,"Distance":249,"Interrupt_status":0} for this frame.
   BytesSpec spec{
       "data",
-      "base64",
+      BytesEncoding::kBase64,
       {{"battery_v", "u16be 0 1/1000"}, {"distance_mm", "u16be 2"}, {"interrupt", "u8 4"}}};
   json got = Apply(spec, json{{"data", "DQgA+QA="}});
   CHECK(got["battery_v"].get<double>() == doctest::Approx(3.336));
@@ -48,7 +48,7 @@ TEST_CASE("a Dragino LDDS75 frame reads as its codec says") {
 
 TEST_CASE("endianness, sign and width") {
   BytesSpec spec{"p.raw",
-                 "hex",
+                 BytesEncoding::kHex,
                  {{"a", "u16le 0"},
                   {"b", "s16be 0"},
                   {"c", "s8 1"},
@@ -69,32 +69,34 @@ TEST_CASE("endianness, sign and width") {
 
 TEST_CASE("a frame too short or not in its encoding dead-letters") {
   std::string reason;
-  Apply({"data", "base64", {{"d", "u16be 4"}}}, json{{"data", "DQgA"}}, &reason);
+  Apply({"data", BytesEncoding::kBase64, {{"d", "u16be 4"}}}, json{{"data", "DQgA"}}, &reason);
   CHECK(reason == "validation failed: bytes \"data\": 3 bytes, field \"d\" needs 6");
-  Apply({"data", "base64", {{"d", "u8 0"}}}, json{{"data", "not base64!"}}, &reason);
+  Apply({"data", BytesEncoding::kBase64, {{"d", "u8 0"}}}, json{{"data", "not base64!"}}, &reason);
   CHECK(reason == "validation failed: bytes \"data\": not base64");
-  Apply({"data", "hex", {{"d", "u8 0"}}}, json{{"data", "0g"}}, &reason);
+  Apply({"data", BytesEncoding::kHex, {{"d", "u8 0"}}}, json{{"data", "0g"}}, &reason);
   CHECK(reason == "validation failed: bytes \"data\": not hex");
-  CHECK(Apply({"data", "hex", {{"d", "u8 0"}}}, json{{"data", 5}}, &reason) == json{{"data", 5}});
+  CHECK(Apply({"data", BytesEncoding::kHex, {{"d", "u8 0"}}}, json{{"data", 5}}, &reason) ==
+        json{{"data", 5}});
   CHECK(reason == "");
 }
 
 TEST_CASE("bytes spec errors name the field") {
-  CHECK(CheckBytes({"data", "base64", {{"t", "s16be 2 1/10"}}}) == "");
-  CHECK(CheckBytes({"data", "base85", {}}) == "encoding: must be base64 or hex");
-  CHECK(CheckBytes({"data", "hex", {{"t", "i16 2"}}}).starts_with("fields \"t\": must be "));
-  CHECK(CheckBytes({"data", "hex", {{"t", "u16 2"}}}).starts_with("fields \"t\": must be "));
-  CHECK(CheckBytes({"data", "hex", {{"t", "u8 -1"}}}) ==
+  CHECK(CheckBytes({"data", BytesEncoding::kBase64, {{"t", "s16be 2 1/10"}}}) == "");
+  CHECK(CheckBytes({"data", BytesEncoding::kHex, {{"t", "i16 2"}}})
+            .starts_with("fields \"t\": must be "));
+  CHECK(CheckBytes({"data", BytesEncoding::kHex, {{"t", "u16 2"}}})
+            .starts_with("fields \"t\": must be "));
+  CHECK(CheckBytes({"data", BytesEncoding::kHex, {{"t", "u8 -1"}}}) ==
         "fields \"t\": the offset must be a byte number from 0");
-  CHECK(CheckBytes({"data", "hex", {{"t", "u8 0 x"}}}) ==
+  CHECK(CheckBytes({"data", BytesEncoding::kHex, {{"t", "u8 0 x"}}}) ==
         "fields \"t\": the scale must be a decimal or a fraction like \"1/1000\"");
-  CHECK(CheckBytes({"", "hex", {{"t", "u8 0"}}}) == "fields need a path");
+  CHECK(CheckBytes({"", BytesEncoding::kHex, {{"t", "u8 0"}}}) == "fields need a path");
 }
 
 TEST_CASE("the route's bytes run before device and time, so a frame can give them") {
   Route r;
   r.topic = "ble/{mac}";
-  r.bytes = {"adv", "hex", {{"temp_c", "s16le 0 1/100"}, {"humidity", "u8 2"}}};
+  r.bytes = {"adv", BytesEncoding::kHex, {{"temp_c", "s16le 0 1/100"}, {"humidity", "u8 2"}}};
   r.keep = "temp_c, humidity";
   Normalized out;
   std::string reason;

@@ -40,7 +40,7 @@ TEST_CASE("the new route keys parse with their defaults") {
   CHECK(r.pairs.path == "tags");
   CHECK(r.pairs.name == "name");
   CHECK(r.pairs.value == "value");
-  CHECK(r.pairs.value_type == "auto");
+  CHECK(r.pairs.value_type == PairsValueType::kAuto);
   CHECK(r.decode_json == "");
 }
 
@@ -65,7 +65,8 @@ TEST_CASE("bad values of the new route keys are errors naming the key path") {
       {{{"topic", "a"}, {"explode", {{"paths", "a"}}}}, "/routes/0/explode/paths: unknown key"},
       {{{"topic", "a"}, {"explode", "a"}}, "/routes/0/explode: expected an object"},
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"value_type", "double"}}}},
-       "/routes/0/pairs/value_type: must be one of auto, text, int, float, bool, string"},
+       "/routes/0/pairs/value_type: expected one of \"auto\", \"text\", \"int\", \"float\", "
+       "\"bool\", \"string\"; got \"double\""},
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"name", ""}}}},
        "/routes/0/pairs/name: must not be empty"},
       {{{"topic", "a"}, {"pairs", {{"path", "t"}, {"type", "a."}}}},
@@ -80,7 +81,7 @@ TEST_CASE("bad values of the new route keys are errors naming the key path") {
       {{{"topic", "a"}, {"scale_first", "yes"}}, "/routes/0/scale_first: expected true or false"},
       {{{"topic", "a"}, {"utc_times", "a,,b.."}}, "/routes/0/utc_times: must be a dotted path"},
       {{{"topic", "a"}, {"bytes", {{"path", "d"}, {"encoding", "base32"}}}},
-       "/routes/0/bytes/encoding: expected one of \"base64\", \"hex\""},
+       "/routes/0/bytes/encoding: expected one of \"base64\", \"hex\"; got \"base32\""},
       {{{"topic", "a"}, {"bytes", {{"path", "d"}, {"fields", {{"t", "u16 0"}}}}}},
        "/routes/0/bytes/fields: \"t\": must be \"<type> <offset> [<scale>]\""},
       {{{"topic", "a"}, {"bytes", {{"fields", {{"t", "u8 0"}}}}}},
