@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/record/dead_letter_reason.h"
 #include "platform/log.h"
 
 namespace ferry::agent {
@@ -211,7 +212,7 @@ int64_t Forwarder::Unreadable(const storage::BatchPlan& p, const Status& st) {
   }
   bad_batch_tries_ = 0;
   QueueReadable();
-  metrics_.records_dead_lettered.Add("unreadable_block", *moved);
+  metrics_.records_dead_lettered.Add(DeadLetterLabel(DeadLetterCode::kUnreadableBlock), *moved);
   state_.SetLastError(what + ": " + reason, clock_.WallMillis());
   platform::LogError("forward", what + " failed " + std::to_string(kBadBatchTries) +
                                     " times: its block (" + std::to_string(*moved) +
@@ -336,7 +337,7 @@ void Forwarder::Reject(const storage::BatchPlan& p, const std::string& reason) {
   Status st = assembler_.Lines(p, &lines, &count);
   if (st.ok()) st = queue_.DeadLetterBatch(p.first_seq, p.last_seq, reason, lines);
   if (!st.ok()) return Fail("dead-lettering refused record", st);
-  metrics_.records_dead_lettered.Add("rejected", count);
+  metrics_.records_dead_lettered.Add(DeadLetterLabel(DeadLetterCode::kRejected), count);
   platform::LogWarn("forward",
                     "record " + std::to_string(p.first_seq) + " moved to dead letters: " + reason);
 }

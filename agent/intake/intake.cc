@@ -62,8 +62,8 @@ Status Intake::Store(std::span<const ReceivedMessage> messages, bool as_batch) {
   }
   metrics_.records_received.Add("mqtt", messages.size());
   metrics_.records_stored += n;
-  for (const std::string& reason : reasons_) {
-    metrics_.records_dead_lettered.Add(DeadLetterReasonLabel(reason));
+  for (const DeadLetterReason& reason : reasons_) {
+    metrics_.records_dead_lettered.Add(DeadLetterLabel(reason.code));
   }
   if (ignored > 0) metrics_.records_dropped.Add("ignored", ignored);
   return Status::Ok();
@@ -85,11 +85,12 @@ uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
   uint64_t ignored = 0;
   for (const ReceivedMessage& m : messages) {
     if (m.qos == 1) RedeliveryFilter::Pack(m.mid, m.hash, acks_);
-    std::string reason;
+    DeadLetterReason reason;
     Outcome outcome = Outcome::kDeadLetter;
     if (m.oversize) {
-      reason = "payload too large: " + std::to_string(m.full_size) +
-               " bytes, mqtt.max_payload is " + std::to_string(config_.mqtt.max_payload);
+      reason = {DeadLetterCode::kTooLarge, "payload too large: " + std::to_string(m.full_size) +
+                                               " bytes, mqtt.max_payload is " +
+                                               std::to_string(config_.mqtt.max_payload)};
     } else {
       record_ = Normalized();
       outcome =
@@ -106,7 +107,7 @@ uint64_t Intake::NormalizeAll(std::span<const ReceivedMessage> messages) {
     }
   }
   RunTransforms();
-  for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i];
+  for (size_t i = 0; i < dead_.size(); ++i) dead_[i].reason = reasons_[i].text;
   return ignored;
 }
 
@@ -140,7 +141,7 @@ void Intake::RunTransforms() {
     for (size_t i = 0; i < batch.items.size(); ++i) {
       TransformItem& item = batch.items[i];
       if (!item.error.empty()) {
-        DeadLetter(*batch.sources[i], std::move(item.error));
+        DeadLetter(*batch.sources[i], {DeadLetterCode::kTransform, std::move(item.error)});
         continue;
       }
       for (const Normalized& record : item.records) AppendBody(*batch.sources[i], record, runner);
@@ -150,7 +151,7 @@ void Intake::RunTransforms() {
   }
 }
 
-void Intake::DeadLetter(const ReceivedMessage& m, std::string reason) {
+void Intake::DeadLetter(const ReceivedMessage& m, DeadLetterReason reason) {
   reasons_.push_back(std::move(reason));
   dead_.push_back({{}, m.topic, m.payload, m.received_ms});
 }

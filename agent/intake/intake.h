@@ -58,14 +58,14 @@ class Intake {
   void RunTransforms();
   void AppendBody(const ReceivedMessage& m, const Normalized& record,
                   const TransformRunner* transform = nullptr);
-  void DeadLetter(const ReceivedMessage& m, std::string reason);
+  void DeadLetter(const ReceivedMessage& m, DeadLetterReason reason);
 
   Normalized record_;                            // the message being normalized
   std::vector<Normalized> more_;                 // its records beyond the first (explode)
   std::string bodies_;                           // the records' lines but for id and seq
   std::vector<size_t> body_ends_;                // where each record's body ends in bodies_
   std::vector<const ReceivedMessage*> sources_;  // the message of each record
-  std::vector<std::string> reasons_;
+  std::vector<DeadLetterReason> reasons_;        // of dead_, each counted under its code's label
   std::vector<storage::DeadLetterInput> dead_;
   std::string acks_;
   // Per transform, the group's messages waiting for it and their sources.

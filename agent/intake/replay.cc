@@ -32,7 +32,7 @@ class ReplayGroup {
       }
     }
     Normalized n;
-    std::string reason;
+    DeadLetterReason reason;
     std::vector<Normalized> more;
     Outcome outcome =
         normalizer_.Normalize({d.topic, d.payload, d.received_ms}, &n, &reason, &more);
@@ -52,7 +52,7 @@ class ReplayGroup {
     } else if (outcome == Outcome::kIgnored) {
       ++result->ignored;
     } else {
-      reasons_.push_back(std::move(reason));
+      reasons_.push_back(std::move(reason.text));
       dead_.push_back({{}, d.topic, d.payload, d.received_ms});
     }
   }

@@ -10,6 +10,12 @@ namespace {
 
 using nlohmann::json;
 
+// The dead letter of a step that fails in one way only: its code (the step wrote the text).
+Outcome Failed(DeadLetterCode code, DeadLetterReason* reason) {
+  reason->code = code;
+  return Outcome::kDeadLetter;
+}
+
 bool ShapeMatches(PayloadShape want, std::string_view payload) {
   return want == PayloadShape::kAny || want == ShapeOf(payload);
 }
@@ -157,11 +163,11 @@ const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_
     } else if (!ShapeMatches(rule.shape, msg.payload)) {
       why = "payload_shape does not match";
     } else if (!rule.match.empty()) {
-      std::string reason;
+      DeadLetterReason reason;
       Outcome o = Decode(rule, msg, rule.value_field.Render(*captures), decoded, &reason);
       if (o == Outcome::kRecord && rule.match.Matches(*decoded, &why)) *is_decoded = true;
       if (o == Outcome::kIgnored) why = "match: the payload is empty and empty_payload is ignore";
-      if (o == Outcome::kDeadLetter) why = "match: the payload does not decode: " + reason;
+      if (o == Outcome::kDeadLetter) why = "match: the payload does not decode: " + reason.text;
     }
     if (why.empty()) {
       *index = static_cast<int>(i);
@@ -189,8 +195,10 @@ std::vector<std::string> Normalizer::Explain(const Message& msg) const {
 }
 
 Outcome Normalizer::Decode(const RouteRule& rule, const Message& msg, std::string_view value_field,
-                           json* data, std::string* reason) {
-  if (!rule.validator.CheckSize(msg.payload.size(), reason)) return Outcome::kDeadLetter;
+                           json* data, DeadLetterReason* reason) {
+  if (!rule.validator.CheckSize(msg.payload.size(), &reason->text)) {
+    return Failed(DeadLetterCode::kTooLarge, reason);
+  }
   if (msg.payload.empty() && rule.empty == EmptyPayload::kIgnore) return Outcome::kIgnored;
   bool wrapped = false;
   if (msg.payload.empty() && rule.empty == EmptyPayload::kNull) {
@@ -208,18 +216,23 @@ Outcome Normalizer::Decode(const RouteRule& rule, const Message& msg, std::strin
       !DecodeJsonAt(rule.decode_json, rule.validator.max_depth(), data, reason)) {
     return Outcome::kDeadLetter;
   }
-  if (!rule.extract.empty() && !rule.extract.Apply(data, reason)) return Outcome::kDeadLetter;
-  if (rule.bytes.enabled() && !rule.bytes.Apply(data, reason)) return Outcome::kDeadLetter;
+  if (!rule.extract.empty() && !rule.extract.Apply(data, &reason->text)) {
+    return Failed(DeadLetterCode::kValidationFailed, reason);
+  }
+  if (rule.bytes.enabled() && !rule.bytes.Apply(data, &reason->text)) {
+    return Failed(DeadLetterCode::kValidationFailed, reason);
+  }
   return Outcome::kRecord;
 }
 
 bool Normalizer::Finish(const RouteRule& rule, const std::vector<std::string_view>& captures,
                         std::string_view value_field, int64_t received_ms, Normalized* out,
-                        std::string* reason) {
+                        DeadLetterReason* reason) {
   FindDevice(rule, out->data, captures, &out->device);
   FindEventTime(rule, out->data, received_ms, out);
   FillLabels(rule, captures, out->data, &out->labels);
-  if (!rule.data_field.empty() && !SelectData(rule, value_field, &out->data, reason)) {
+  if (!rule.data_field.empty() && !SelectData(rule, value_field, &out->data, &reason->text)) {
+    reason->code = DeadLetterCode::kValidationFailed;
     return false;
   }
   rule.pairs.Apply(&out->data);
@@ -230,12 +243,15 @@ bool Normalizer::Finish(const RouteRule& rule, const std::vector<std::string_vie
 
 Outcome Normalizer::Explode(const RouteRule& rule, const std::vector<std::string_view>& captures,
                             std::string_view value_field, int64_t received_ms, Normalized* out,
-                            std::vector<Normalized>* more, std::string* reason) {
+                            std::vector<Normalized>* more, DeadLetterReason* reason) {
   std::vector<json> elements;
-  if (!rule.explode.Split(&out->data, value_field, &elements, reason)) return Outcome::kDeadLetter;
+  if (!rule.explode.Split(&out->data, value_field, &elements, &reason->text)) {
+    return Failed(DeadLetterCode::kValidationFailed, reason);
+  }
   if (elements.empty()) return Outcome::kIgnored;
   if (more == nullptr && elements.size() > 1) {
-    *reason = "explode: this caller takes one record per message";
+    *reason = {DeadLetterCode::kInvalidMessage,
+               "explode: this caller takes one record per message"};
     return Outcome::kDeadLetter;
   }
   if (more != nullptr) more->reserve(elements.size() - 1);
@@ -247,14 +263,14 @@ Outcome Normalizer::Explode(const RouteRule& rule, const std::vector<std::string
     }
     target->data = std::move(elements[i]);
     if (!Finish(rule, captures, value_field, received_ms, target, reason)) {
-      *reason += " (element " + std::to_string(i) + ")";
+      reason->text += " (element " + std::to_string(i) + ")";
       return Outcome::kDeadLetter;
     }
   }
   return Outcome::kRecord;
 }
 
-Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* reason,
+Outcome Normalizer::Normalize(const Message& msg, Normalized* out, DeadLetterReason* reason,
                               std::vector<Normalized>* more) const {
   if (more != nullptr) more->clear();
   std::vector<std::string_view> captures;
@@ -270,7 +286,9 @@ Outcome Normalizer::Normalize(const Message& msg, Normalized* out, std::string* 
     Outcome o = Decode(rule, msg, value_field, &out->data, reason);
     if (o != Outcome::kRecord) return o;
   }
-  if (!rule.validator.CheckFields(out->data, reason)) return Outcome::kDeadLetter;
+  if (!rule.validator.CheckFields(out->data, &reason->text)) {
+    return Failed(DeadLetterCode::kValidationFailed, reason);
+  }
   if (rule.explode.enabled()) {
     return Explode(rule, captures, value_field, msg.received_ms, out, more, reason);
   }

@@ -15,6 +15,7 @@
 
 #include "agent/config/config.h"
 #include "agent/normalize/route_rule.h"
+#include "agent/record/dead_letter_reason.h"
 #include "agent/sparkplug/sparkplug_state.h"
 
 namespace ferry::agent {
@@ -77,15 +78,19 @@ class Normalizer {
   // null, a message that explodes into more than one record is dead-lettered
   // ("explode: this caller takes one record per message"). A dead letter of one element
   // dead-letters the whole message, " (element N)" (N from 0) added to the reason.
-  // kDeadLetter fills `reason`; its prefixes are stable (metrics labels derive from them):
-  //   "empty payload", "payload is only whitespace", "payload is not valid UTF-8 (byte 9)",
-  //   "invalid JSON at byte 12: ...", "JSON nested deeper than 128 levels",
-  //   "invalid line protocol at byte 30: ...", "payload too large: ...",
-  //   "validation failed: ..." (see validate.h; also "validation failed: data_field \"x\":
-  //   missing"). `out` is then unspecified.
+  // kDeadLetter fills `reason`: its code (the metric label, dead_letter_reason.h) and text:
+  //   kEmptyPayload "empty payload", "payload is only whitespace";
+  //   kInvalidUtf8 "payload is not valid UTF-8 (byte 9)";
+  //   kInvalidJson "invalid JSON at byte 12: ...", "invalid JSON in \"x\" at byte 3: ...";
+  //   kTooDeep "JSON nested deeper than 128 levels"; kTooLarge "payload too large: ...";
+  //   kInvalidLineProtocol "invalid line protocol at byte 30: ...";
+  //   kValidationFailed "validation failed: ..." (validate.h; data_field, explode, extract,
+  //   bytes); kSparkplugUnknownAlias "sparkplug: unknown alias ..."; kInvalidSparkplug
+  //   "sparkplug: ..."; kInvalidMessage "explode: this caller takes one record per message".
+  //   `out` is then unspecified.
   // kIgnored means the route says to skip the message; nothing is filled.
   // Never throws except std::bad_alloc.
-  Outcome Normalize(const Message& msg, Normalized* out, std::string* reason,
+  Outcome Normalize(const Message& msg, Normalized* out, DeadLetterReason* reason,
                     std::vector<Normalized>* more = nullptr) const;
 
   // For `ferry normalize`: why each route before the one that applies (all of them, when
@@ -116,15 +121,15 @@ class Normalizer {
   // when
   // `*data` holds the decoded payload.
   static Outcome Decode(const RouteRule& rule, const Message& msg, std::string_view value_field,
-                        nlohmann::json* data, std::string* reason);
+                        nlohmann::json* data, DeadLetterReason* reason);
   // Steps 6-9 on out->data, the payload of one record.
   static bool Finish(const RouteRule& rule, const std::vector<std::string_view>& captures,
                      std::string_view value_field, int64_t received_ms, Normalized* out,
-                     std::string* reason);
+                     DeadLetterReason* reason);
   // Step 5b and steps 6-9 per element.
   static Outcome Explode(const RouteRule& rule, const std::vector<std::string_view>& captures,
                          std::string_view value_field, int64_t received_ms, Normalized* out,
-                         std::vector<Normalized>* more, std::string* reason);
+                         std::vector<Normalized>* more, DeadLetterReason* reason);
 
   // A Sparkplug B message (payload "sparkplug", or "auto" on an spBv1.0 topic): decoded
   // (DecodeSparkplug), BIRTHs learnt and other messages resolved (SparkplugState), and its
@@ -132,7 +137,7 @@ class Normalizer {
   // (normalizer_sparkplug.cc; config/README.md, "Sparkplug B").
   Outcome NormalizeSparkplug(const RouteRule& rule, const std::vector<std::string_view>& captures,
                              const Message& msg, Normalized* out, std::vector<Normalized>* more,
-                             std::string* reason) const;
+                             DeadLetterReason* reason) const;
 
   std::vector<RouteRule> routes_;
   RouteRule default_rule_;

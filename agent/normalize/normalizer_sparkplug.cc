@@ -36,6 +36,12 @@ bool GroupByTime(SparkplugPayload& p, std::vector<TimeGroup>* groups, std::strin
   return true;
 }
 
+// The dead letter of a step that fails in one way only: its code (the step wrote the text).
+Outcome Failed(DeadLetterCode code, DeadLetterReason* reason) {
+  reason->code = code;
+  return Outcome::kDeadLetter;
+}
+
 std::string Scope(const SparkplugTopic& t) {
   std::string scope = std::string(t.group) + "/" + std::string(t.node);
   if (!t.device.empty()) scope += "/" + std::string(t.device);
@@ -69,24 +75,33 @@ void ApplySparkplug(const RouteRule& rule, const SparkplugTopic& t, const std::s
 Outcome Normalizer::NormalizeSparkplug(const RouteRule& rule,
                                        const std::vector<std::string_view>& captures,
                                        const Message& msg, Normalized* out,
-                                       std::vector<Normalized>* more, std::string* reason) const {
-  if (!rule.validator.CheckSize(msg.payload.size(), reason)) return Outcome::kDeadLetter;
+                                       std::vector<Normalized>* more,
+                                       DeadLetterReason* reason) const {
+  std::string* text = &reason->text;
+  if (!rule.validator.CheckSize(msg.payload.size(), text)) {
+    return Failed(DeadLetterCode::kTooLarge, reason);
+  }
   std::optional<SparkplugTopic> topic = ParseSparkplugTopic(msg.topic);
   if (!topic) {
-    *reason = "sparkplug: the topic is not spBv1.0/<group>/<type>/<node>[/<device>]";
-    return Outcome::kDeadLetter;
+    *text = "sparkplug: the topic is not spBv1.0/<group>/<type>/<node>[/<device>]";
+    return Failed(DeadLetterCode::kInvalidSparkplug, reason);
   }
   SparkplugPayload p;
-  if (!DecodeSparkplug(msg.payload, &p, reason)) return Outcome::kDeadLetter;
+  if (!DecodeSparkplug(msg.payload, &p, text)) {
+    return Failed(DeadLetterCode::kInvalidSparkplug, reason);
+  }
   std::string scope = Scope(*topic);
-  if (topic->kind == SparkplugKind::kBirth ? !sparkplug_->Learn(scope, p.metrics, reason)
-                                           : !sparkplug_->Resolve(scope, &p.metrics, reason)) {
-    return Outcome::kDeadLetter;
+  if (topic->kind == SparkplugKind::kBirth && !sparkplug_->Learn(scope, p.metrics, text)) {
+    return Failed(DeadLetterCode::kInvalidSparkplug, reason);  // too many metrics
+  }
+  if (topic->kind != SparkplugKind::kBirth && !sparkplug_->Resolve(scope, &p.metrics, text)) {
+    return Failed(DeadLetterCode::kSparkplugUnknownAlias, reason);  // its only failure
   }
   std::vector<TimeGroup> groups;
-  if (!GroupByTime(p, &groups, reason)) return Outcome::kDeadLetter;
+  if (!GroupByTime(p, &groups, text)) return Failed(DeadLetterCode::kInvalidSparkplug, reason);
   if (more == nullptr && groups.size() > 1) {
-    *reason = "explode: this caller takes one record per message";
+    *reason = {DeadLetterCode::kInvalidMessage,
+               "explode: this caller takes one record per message"};
     return Outcome::kDeadLetter;
   }
   if (more != nullptr) more->reserve(groups.size() - 1);
@@ -102,8 +117,10 @@ Outcome Normalizer::NormalizeSparkplug(const RouteRule& rule,
     if (topic->kind == SparkplugKind::kDeath) data["_state"] = "offline";
     if (topic->kind == SparkplugKind::kBirth) data["_state"] = "online";
     target->data = std::move(data);
-    if (!rule.validator.CheckFields(target->data, reason) ||
-        !Finish(rule, captures, value_field, msg.received_ms, target, reason)) {
+    if (!rule.validator.CheckFields(target->data, text)) {
+      return Failed(DeadLetterCode::kValidationFailed, reason);
+    }
+    if (!Finish(rule, captures, value_field, msg.received_ms, target, reason)) {
       return Outcome::kDeadLetter;
     }
     ApplySparkplug(rule, *topic, scope, groups[i].ts, msg.received_ms, target);

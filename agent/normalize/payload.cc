@@ -91,15 +91,16 @@ void PlaceJson(json parsed, const DecodeOptions& options, json* data, bool* wrap
 
 // The json rule; `trimmed` is the payload without surrounding whitespace.
 bool DecodeJson(std::string_view trimmed, const DecodeOptions& options, json* data, bool* wrapped,
-                std::string* reason) {
+                DeadLetterReason* reason) {
   if ((trimmed.front() == '{' || trimmed.front() == '[') &&
       NestsDeeperThan(trimmed, options.max_depth)) {
-    *reason = "JSON nested deeper than " + std::to_string(options.max_depth) + " levels";
+    *reason = {DeadLetterCode::kTooDeep,
+               "JSON nested deeper than " + std::to_string(options.max_depth) + " levels"};
     return false;
   }
   json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    *reason = InvalidJsonReason(trimmed);
+    *reason = {DeadLetterCode::kInvalidJson, InvalidJsonReason(trimmed)};
     return false;
   }
   PlaceJson(std::move(parsed), options, data, wrapped);
@@ -113,22 +114,23 @@ std::optional<PayloadMode> ParsePayloadMode(std::string_view name) {
 }
 
 bool DecodeJsonAt(const std::vector<FieldPath>& paths, int max_depth, json* payload,
-                  std::string* reason) {
+                  DeadLetterReason* reason) {
   for (const FieldPath& path : paths) {
     json* v = path.Find(*payload);
     if (v == nullptr || !v->is_string()) continue;
     std::string_view text = Trim(v->get_ref<const std::string&>());
     if (text.empty()) continue;
     if (NestsDeeperThan(text, max_depth)) {
-      *reason = "JSON nested deeper than " + std::to_string(max_depth) + " levels in \"" +
-                path.text() + "\"";
+      *reason = {DeadLetterCode::kTooDeep, "JSON nested deeper than " + std::to_string(max_depth) +
+                                               " levels in \"" + path.text() + "\""};
       return false;
     }
     json parsed = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
-      *reason = CutToReasonLength(
-          "invalid JSON in \"" + path.text() + "\"" +
-          InvalidJsonReason(text).substr(std::string_view("invalid JSON").size()));
+      *reason = {DeadLetterCode::kInvalidJson,
+                 CutToReasonLength(
+                     "invalid JSON in \"" + path.text() + "\"" +
+                     InvalidJsonReason(text).substr(std::string_view("invalid JSON").size()))};
       return false;
     }
     *v = std::move(parsed);
@@ -152,30 +154,34 @@ json ParsePlainValue(std::string_view text) {
 }
 
 bool DecodePayload(std::string_view payload, const DecodeOptions& options, json* data,
-                   bool* wrapped, std::string* reason) {
+                   bool* wrapped, DeadLetterReason* reason) {
   if (wrapped != nullptr) *wrapped = false;
   if (options.mode == PayloadMode::kSparkplug) {
-    *reason = "sparkplug: match conditions cannot test a Sparkplug payload";
+    *reason = {DeadLetterCode::kInvalidSparkplug,
+               "sparkplug: match conditions cannot test a Sparkplug payload"};
     return false;
   }
   if (payload.empty()) {
-    *reason = "empty payload";
+    *reason = {DeadLetterCode::kEmptyPayload, "empty payload"};
     return false;
   }
   if (std::optional<size_t> bad = FindInvalidUtf8(payload)) {
-    *reason = "payload is not valid UTF-8 (byte " + std::to_string(*bad) + ")";
+    *reason = {DeadLetterCode::kInvalidUtf8,
+               "payload is not valid UTF-8 (byte " + std::to_string(*bad) + ")"};
     return false;
   }
   std::string_view trimmed = Trim(payload);
   if (trimmed.empty()) {
-    *reason = "payload is only whitespace";
+    *reason = {DeadLetterCode::kEmptyPayload, "payload is only whitespace"};
     return false;
   }
   switch (options.mode) {
     case PayloadMode::kJson:
       return DecodeJson(trimmed, options, data, wrapped, reason);
     case PayloadMode::kInflux:
-      return ParseLineProtocol(payload, data, reason);
+      if (ParseLineProtocol(payload, data, &reason->text)) return true;
+      reason->code = DeadLetterCode::kInvalidLineProtocol;
+      return false;
     case PayloadMode::kText:
     case PayloadMode::kSparkplug:
       break;

@@ -11,6 +11,7 @@
 
 #include "agent/config/route_options.h"
 #include "agent/normalize/field_path.h"
+#include "agent/record/dead_letter_reason.h"
 
 namespace ferry::agent {
 
@@ -37,24 +38,25 @@ struct DecodeOptions {
 //   text                 {value_field: ParsePlainValue(payload)}
 //   influx               ParseLineProtocol's object
 // `*wrapped` (if not null) says whether the payload went into value_field.
-// Returns false and sets `*reason` (leaving `*data` unspecified) for:
-//   "empty payload", "payload is only whitespace",
-//   "payload is not valid UTF-8 (byte N)"   N = offset of the first bad byte, from 0,
-//   "invalid JSON at byte N: <parser message>",
-//   "JSON nested deeper than N levels"      N = options.max_depth,
-//   "invalid line protocol at byte N: <what>".
+// Returns false and sets `*reason` (leaving `*data` unspecified) for, by code:
+//   kEmptyPayload         "empty payload", "payload is only whitespace",
+//   kInvalidUtf8          "payload is not valid UTF-8 (byte N)"  N = the first bad byte, from 0,
+//   kInvalidJson          "invalid JSON at byte N: <parser message>",
+//   kTooDeep              "JSON nested deeper than N levels"     N = options.max_depth,
+//   kInvalidLineProtocol  "invalid line protocol at byte N: <what>",
+//   kInvalidSparkplug     "sparkplug: match conditions cannot test a Sparkplug payload".
 bool DecodePayload(std::string_view payload, const DecodeOptions& options, nlohmann::json* data,
-                   bool* wrapped, std::string* reason);
+                   bool* wrapped, DeadLetterReason* reason);
 
 // The route's decode_json: each string at one of `paths` in `*payload` (JSON written into a
 // string, as some bridges nest a device's message) is replaced by the JSON it holds, any
 // JSON value. Paths that are absent or hold no string, and empty strings, are left alone.
 // False, with `*reason` set, for a string that is not JSON:
-//   "invalid JSON in \"<path>\" at byte N: <parser message>",
-//   "JSON nested deeper than N levels in \"<path>\""   N = max_depth.
+//   kInvalidJson  "invalid JSON in \"<path>\" at byte N: <parser message>",
+//   kTooDeep      "JSON nested deeper than N levels in \"<path>\""   N = max_depth.
 // The paths are decoded in order, so a later path may reach into an earlier one's JSON.
 bool DecodeJsonAt(const std::vector<FieldPath>& paths, int max_depth, nlohmann::json* payload,
-                  std::string* reason);
+                  DeadLetterReason* reason);
 
 // The text rule for one plain value, surrounding whitespace ignored:
 //   nan NaN NAN -nan -NaN None null  -> null (a missing reading is never 0)

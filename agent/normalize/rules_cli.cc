@@ -103,7 +103,7 @@ bool ReceivedMs(const std::string& text, int64_t now_ms, int64_t* ms, std::FILE*
 
 // All records of one message; `*route` (if not null) the index of the route that applied.
 Outcome RunOne(const Normalizer& n, const Message& msg, std::vector<Normalized>* records,
-               std::string* reason, int* route = nullptr) {
+               DeadLetterReason* reason, int* route = nullptr) {
   records->assign(1, Normalized());
   std::vector<Normalized> more;
   Outcome o = n.Normalize(msg, &(*records)[0], reason, &more);
@@ -278,7 +278,7 @@ int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, st
   Message msg{o.topic, o.payload, received};
   for (const std::string& line : n.Explain(msg)) std::fprintf(out, "%s\n", line.c_str());
   std::vector<Normalized> records;
-  std::string reason;
+  DeadLetterReason reason;
   int route = -1;
   Outcome outcome = RunOne(n, msg, &records, &reason, &route);
   if (route < 0) {
@@ -294,10 +294,13 @@ int RunNormalizeCommand(const std::vector<std::string>& args, int64_t now_ms, st
   std::string transform;
   if (outcome == Outcome::kRecord && route >= 0 && !config->routes[route].transform.empty()) {
     transform = config->routes[route].transform;
-    if (!RunTransform(*config, route, msg, &records, &reason, out)) outcome = Outcome::kDeadLetter;
+    if (!RunTransform(*config, route, msg, &records, &reason.text, out)) {
+      reason.code = DeadLetterCode::kTransform;
+      outcome = Outcome::kDeadLetter;
+    }
   }
   if (outcome == Outcome::kDeadLetter) {
-    std::fprintf(out, "dead letter: %s\n", reason.c_str());
+    std::fprintf(out, "dead letter: %s\n", reason.text.c_str());
     return 1;
   }
   for (const Normalized& r : records) {
@@ -391,9 +394,9 @@ int RunTestRulesCommand(const std::vector<std::string>& args, int64_t now_ms, st
     }
     if (!ReceivedMs(c.received, now_ms, &received, err)) return 2;
     std::vector<Normalized> records;
-    std::string reason;
+    DeadLetterReason reason;
     Outcome outcome = RunOne(n, {c.topic, c.payload, received}, &records, &reason);
-    std::vector<std::string> diffs = DiffCase(c.expect, outcome, records, reason);
+    std::vector<std::string> diffs = DiffCase(c.expect, outcome, records, reason.text);
     if (diffs.empty()) {
       ++passed;
       continue;

@@ -19,31 +19,6 @@ uint64_t LabeledCounter::Total() const {
   return sum;
 }
 
-std::string DeadLetterReasonLabel(const std::string& reason) {
-  struct Rule {
-    const char* prefix;
-    const char* label;
-  };
-  static constexpr Rule kRules[] = {
-      {"empty payload", "empty_payload"},
-      {"payload is not valid UTF-8", "invalid_utf8"},
-      {"invalid JSON", "invalid_json"},
-      {"payload too large", "too_large"},
-      {"refused by landing zone", "rejected"},
-      {"invalid line protocol", "invalid_line_protocol"},
-      {"validation failed", "validation_failed"},
-      {"JSON nested deeper", "too_deep"},
-      {"payload is only whitespace", "empty_payload"},
-      {"sparkplug: unknown alias", "sparkplug_unknown_alias"},
-      {"sparkplug", "invalid_sparkplug"},
-      {"transform ", "transform"},
-  };
-  for (const Rule& r : kRules) {
-    if (reason.rfind(r.prefix, 0) == 0) return r.label;
-  }
-  return "invalid_message";
-}
-
 std::string EscapeLabel(const std::string& v) {
   std::string out;
   for (char c : v) {

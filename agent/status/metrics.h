@@ -26,7 +26,7 @@ struct Metrics {
   LabeledCounter records_received;  // {source}
   std::atomic<uint64_t> records_stored{0};
   std::atomic<uint64_t> records_delivered{0};
-  LabeledCounter records_dead_lettered;  // {reason}
+  LabeledCounter records_dead_lettered;  // {reason}: DeadLetterLabel(code), dead_letter_reason.h
   LabeledCounter records_dropped;        // {reason}
   LabeledCounter upstream_requests;      // {code}: HTTP status, or "error" without a response
   std::atomic<uint64_t> upstream_bytes_sent{0};
@@ -40,9 +40,6 @@ struct Metrics {
   std::atomic<uint64_t> dead_letters_replayed{0};
   std::atomic<uint64_t> dead_letters_purged{0};  // deleted on request (POST /dead-letters/purge)
 };
-
-// The short label for a dead letter's reason text: "empty payload" -> "empty_payload".
-std::string DeadLetterReasonLabel(const std::string& reason);
 
 // A Prometheus label value escaped as the exposition format requires (backslash, quote, newline).
 std::string EscapeLabel(const std::string& value);

@@ -22,6 +22,7 @@
 
 namespace {
 
+using ferry::agent::DeadLetterReason;
 using ferry::agent::Normalizer;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -102,7 +103,7 @@ void SparkplugAgainstJson(int runs, int64_t min_ms) {
     }
     Normalizer sparkplug({});
     ferry::agent::Normalized out;
-    std::string reason;
+    DeadLetterReason reason;
     sparkplug.Normalize({"spBv1.0/g/DBIRTH/n/d", birth, 1'795'256'100'000}, &out, &reason);
     std::vector<Msg> ddata, json_msgs;
     for (int k = 0; k < 16; ++k) {
@@ -126,7 +127,7 @@ void SparkplugAgainstJson(int runs, int64_t min_ms) {
     auto per_s = [&](const Normalizer& n, const std::vector<Msg>& msgs) {
       return 1.0 / SecondsPerMessage(msgs, min_ms, [&](const Msg& m) {
                ferry::agent::Normalized o;
-               std::string why;
+               DeadLetterReason why;
                n.Normalize({m.topic, m.payload, 1'795'256'100'000}, &o, &why);
              });
     };
@@ -156,7 +157,7 @@ Row Measure(const std::string& family, const std::vector<Msg>& msgs, const Norma
   std::vector<ferry::agent::Normalized> more;  // as the intake does: kept between messages
   auto normalize = [&](const Msg& m) {
     ferry::agent::Normalized out;  // as the intake does: a fresh record per message
-    std::string reason;
+    DeadLetterReason reason;
     auto outcome = n.Normalize({m.topic, m.payload, 1'795'256'100'000}, &out, &reason, &more);
     sink += static_cast<int>(outcome);
     if (outcome == ferry::agent::Outcome::kRecord) records += 1 + more.size();

@@ -81,9 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
   ferry::agent::Normalized out;
   std::vector<ferry::agent::Normalized> more;  // an explode route's further records
-  std::string reason;
+  ferry::agent::DeadLetterReason reason;
   ferry::agent::Outcome outcome = n.Normalize({topic, payload, kReceivedMs}, &out, &reason, &more);
-  if (outcome == ferry::agent::Outcome::kDeadLetter && reason.empty()) {
+  if (outcome == ferry::agent::Outcome::kDeadLetter && reason.text.empty()) {
     std::fprintf(stderr, "dead letter without a reason\n");
     std::abort();
   }

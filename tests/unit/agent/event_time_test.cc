@@ -271,7 +271,7 @@ Normalized WithTimeRule(std::string_view payload, std::string field, std::string
   route.time.timezone = std::move(timezone);
   Normalizer normalizer({route});
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(normalizer.Normalize({"t/x", payload, kReceivedMs}, &out, &reason) == Outcome::kRecord);
   return out;
 }
@@ -334,7 +334,7 @@ TEST_CASE("a configured max_ahead narrows the window") {
   route.time.max_ahead_ms = 5 * 60'000;
   Normalizer n({route});
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(n.Normalize({"x", R"({"t":1795256400456})", kReceivedMs}, &out, &reason) ==
           Outcome::kRecord);  // 5 min ahead
   CHECK(TsOf(out) == "2026-11-21T10:20:00.456Z payload payload");

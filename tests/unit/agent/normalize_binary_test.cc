@@ -99,7 +99,7 @@ TEST_CASE("the route's bytes run before device and time, so a frame can give the
   r.bytes = {"adv", BytesEncoding::kHex, {{"temp_c", "s16le 0 1/100"}, {"humidity", "u8 2"}}};
   r.keep = "temp_c, humidity";
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(Normalizer({r}).Normalize({"ble/a4c1", R"({"adv":"2a0837"})", 1}, &out, &reason) ==
           Outcome::kRecord);
   CHECK(out.data["temp_c"].get<double>() == doctest::Approx(20.9));

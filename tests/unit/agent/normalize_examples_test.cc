@@ -57,12 +57,12 @@ void CheckFamily(const std::string& family) {
     CAPTURE(topic);
     REQUIRE(want["topic"] == topic);
     Normalized out;
-    std::string reason;
+    DeadLetterReason reason;
     Outcome outcome = normalizer.Normalize({topic, payload, kFixtureReceivedMs}, &out, &reason);
-    CAPTURE(reason);
+    CAPTURE(reason.text);
     REQUIRE(std::string(OutcomeName(outcome)) == want["outcome"].get<std::string>());
     if (outcome == Outcome::kRecord) CheckRecord(want, out);
-    if (outcome == Outcome::kDeadLetter) CHECK(reason == want["reason"].get<std::string>());
+    if (outcome == Outcome::kDeadLetter) CHECK(reason.text == want["reason"].get<std::string>());
   }
 }
 
@@ -91,7 +91,7 @@ TEST_CASE("no device message of a family is dead-lettered by its example config"
 TEST_CASE("the zigbee2mqtt example captures friendly names with slashes") {
   Normalizer n(testing::ExampleConfig("zigbee2mqtt").routes);
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(n.Normalize({"zigbee2mqtt/kitchen/floor_light", R"({"state":"ON","brightness":254})",
                        kFixtureReceivedMs},
                       &out, &reason) == Outcome::kRecord);

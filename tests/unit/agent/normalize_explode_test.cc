@@ -19,6 +19,7 @@ struct Run {
   Outcome outcome;
   std::vector<Normalized> records;
   std::string reason;
+  DeadLetterCode code = DeadLetterCode::kInvalidMessage;  // a dead letter's
 };
 
 Run Explode(const Route& route, std::string_view payload, bool take_many = true) {
@@ -26,8 +27,11 @@ Run Explode(const Route& route, std::string_view payload, bool take_many = true)
   Run r;
   Normalized first;
   std::vector<Normalized> more;
-  r.outcome = n.Normalize({"gw/batch", payload, kReceivedMs}, &first, &r.reason,
-                          take_many ? &more : nullptr);
+  DeadLetterReason why;
+  r.outcome =
+      n.Normalize({"gw/batch", payload, kReceivedMs}, &first, &why, take_many ? &more : nullptr);
+  r.reason = why.text;
+  r.code = why.code;
   if (r.outcome == Outcome::kRecord) {
     r.records.push_back(std::move(first));
     for (Normalized& m : more) r.records.push_back(std::move(m));

@@ -46,10 +46,10 @@ void CheckFamily(const std::string& family) {
     REQUIRE(inputs[i].contains("ref"));
     Normalized out;
     std::vector<Normalized> more;
-    std::string reason;
+    DeadLetterReason reason;
     Outcome outcome =
         normalizer.Normalize({topic, payload, kFixtureReceivedMs}, &out, &reason, &more);
-    CAPTURE(reason);
+    CAPTURE(reason.text);
     std::string kind = want["outcome"].get<std::string>();
     if (kind == "records") {
       REQUIRE(outcome == Outcome::kRecord);
@@ -65,7 +65,7 @@ void CheckFamily(const std::string& family) {
       CHECK(outcome == Outcome::kIgnored);
     } else {
       REQUIRE(outcome == Outcome::kDeadLetter);
-      CHECK(reason == want["reason"].get<std::string>());
+      CHECK(reason.text == want["reason"].get<std::string>());
     }
   }
 }

@@ -20,11 +20,15 @@ struct Run {
   Outcome outcome;
   Normalized out;
   std::string reason;
+  DeadLetterCode code = DeadLetterCode::kInvalidMessage;  // a dead letter's
 };
 
 Run Normalize(const Normalizer& n, std::string_view topic, std::string_view payload) {
   Run r;
-  r.outcome = n.Normalize({topic, payload, kReceivedMs}, &r.out, &r.reason);
+  DeadLetterReason why;
+  r.outcome = n.Normalize({topic, payload, kReceivedMs}, &r.out, &why);
+  r.reason = why.text;
+  r.code = why.code;
   return r;
 }
 

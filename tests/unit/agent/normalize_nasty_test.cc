@@ -90,11 +90,11 @@ std::map<std::string, std::unique_ptr<Normalizer>> AllNormalizers() {
 
 void CheckSurvives(const Normalizer& n, const NastyMessage& m) {
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   Outcome o = n.Normalize({m.topic, m.payload, kFixtureReceivedMs}, &out, &reason);
   if (o == Outcome::kDeadLetter) {
-    CHECK(HasKnownReasonPrefix(reason));
-    CHECK(reason.size() <= 300);
+    CHECK(HasKnownReasonPrefix(reason.text));
+    CHECK(reason.text.size() <= 300);
     return;
   }
   if (o != Outcome::kRecord) return;
@@ -120,7 +120,7 @@ void CheckNextMessage(const std::string& family, const Normalizer& n) {
   std::string payload =
       family.empty() ? "21.5" : testing::PayloadOf(testing::DeviceLines(family)[0]);
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   Outcome o = n.Normalize({topic, payload, kFixtureReceivedMs}, &out, &reason);
   CHECK(o != Outcome::kDeadLetter);
   if (family.empty()) CHECK(out.data == json{{"value", 21.5}});
@@ -223,13 +223,13 @@ TEST_CASE("particular nasty messages come out as decided") {
     REQUIRE(by_name.count(e.name) == 1);
     const NastyMessage& m = by_name[e.name];
     Normalized out;
-    std::string reason;
+    DeadLetterReason reason;
     Outcome o =
         normalizers[e.family]->Normalize({m.topic, m.payload, kFixtureReceivedMs}, &out, &reason);
-    CAPTURE(reason);
+    CAPTURE(reason.text);
     if (std::string(e.outcome) == "dead_letter") {
       REQUIRE(o == Outcome::kDeadLetter);
-      CHECK(reason.starts_with(e.reason_or_ts));
+      CHECK(reason.text.starts_with(e.reason_or_ts));
     } else if (std::string(e.outcome) == "ignored") {
       CHECK(o == Outcome::kIgnored);
     } else {
@@ -248,7 +248,7 @@ TEST_CASE("a 64 KiB key and a 10000-character topic level come through whole") {
   for (const NastyMessage& m : NastyMessages()) {
     if (m.name != "huge-key" && m.name != "topic-long-level") continue;
     Normalized out;
-    std::string reason;
+    DeadLetterReason reason;
     REQUIRE(normalizers[""]->Normalize({m.topic, m.payload, kFixtureReceivedMs}, &out, &reason) ==
             Outcome::kRecord);
     if (m.name == "huge-key") CHECK(out.data.contains(std::string(65536, 'k')));

@@ -108,7 +108,8 @@ TEST_CASE("type names map to casts") {
   CHECK(CastOfTypeName("Binary") == std::nullopt);
 }
 
-Outcome Run(const Route& route, std::string_view payload, Normalized* out, std::string* reason) {
+Outcome Run(const Route& route, std::string_view payload, Normalized* out,
+            DeadLetterReason* reason) {
   return Normalizer({route}).Normalize({"t", payload, 1'795'256'100'000}, out, reason);
 }
 
@@ -118,7 +119,7 @@ TEST_CASE("decode_json decodes JSON written into a string, before device and tim
   r.decode_json = "objectJSON";
   r.device_field = "objectJSON.device";
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(Run(r, R"({"deviceName":"ldds75","objectJSON":"{\"Bat\":3.336,\"device\":\"d1\"}"})",
               &out, &reason) == Outcome::kRecord);
   CHECK(out.device == "d1");
@@ -137,11 +138,11 @@ TEST_CASE("decode_json of a string that is not JSON dead-letters, naming the pat
   r.decode_json = "a.b";
   r.max_depth = 3;
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   CHECK(Run(r, R"({"a":{"b":"{\"x\":"}})", &out, &reason) == Outcome::kDeadLetter);
-  CHECK(reason.starts_with("invalid JSON in \"a.b\" at byte "));
+  CHECK(reason.text.starts_with("invalid JSON in \"a.b\" at byte "));
   CHECK(Run(r, R"({"a":{"b":"[[[[1]]]]"}})", &out, &reason) == Outcome::kDeadLetter);
-  CHECK(reason == "JSON nested deeper than 3 levels in \"a.b\"");
+  CHECK(reason.text == "JSON nested deeper than 3 levels in \"a.b\"");
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ TEST_CASE("the device template wins over device_field and the capture when compl
   r.device_field = "id";
   Normalizer n({r});
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(n.Normalize({"rtl_433/pi/events", R"({"model":"Acurite-Tower","channel":"A","id":2520})",
                        kReceivedMs},
                       &out, &reason) == Outcome::kRecord);
@@ -80,7 +80,7 @@ TEST_CASE("labels from payload paths; a label with a missing part is left out") 
   r.labels = {{"node", "{.node}"}, {"group", "{.group}"}, {"app", "{app}"}, {"site", "hall"}};
   Normalizer n({r});
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(n.Normalize({"neuron/north", R"({"node":"modbus","timestamp":1})", kReceivedMs}, &out,
                       &reason) == Outcome::kRecord);
   CHECK(out.labels ==

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 json DataOf(const Route& route, std::string_view payload) {
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   REQUIRE(Normalizer({route}).Normalize({"t", payload, 1'795'256'100'000}, &out, &reason) ==
           Outcome::kRecord);
   return out.data;

@@ -82,15 +82,15 @@ TEST_CASE("route limits dead-letter with reasons naming the rule") {
   r.require = {{"t", "number"}};
   Normalizer n({r});
   Normalized out;
-  std::string reason;
+  DeadLetterReason reason;
   CHECK(n.Normalize({"a", R"({"t":1,"xxxxx":1})", 0}, &out, &reason) == Outcome::kDeadLetter);
-  CHECK(reason == "payload too large: 17 bytes, route max_payload is 10");
+  CHECK(reason.text == "payload too large: 17 bytes, route max_payload is 10");
   r.max_payload = 0;
   n = Normalizer({r});
   CHECK(n.Normalize({"a", R"({"t":{"u":[1]}})", 0}, &out, &reason) == Outcome::kDeadLetter);
-  CHECK(reason == "JSON nested deeper than 2 levels");
+  CHECK(reason.text == "JSON nested deeper than 2 levels");
   CHECK(n.Normalize({"a", R"({"u":1})", 0}, &out, &reason) == Outcome::kDeadLetter);
-  CHECK(reason == "validation failed: require \"t\": missing");
+  CHECK(reason.text == "validation failed: require \"t\": missing");
   CHECK(n.Normalize({"a", R"({"t":1})", 0}, &out, &reason) == Outcome::kRecord);
 }
 

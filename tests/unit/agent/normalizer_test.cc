@@ -33,11 +33,15 @@ struct Result {
   Outcome outcome;
   Normalized out;
   std::string reason;
+  DeadLetterCode code = DeadLetterCode::kInvalidMessage;  // a dead letter's
 };
 
 Result Run(const Normalizer& n, std::string_view topic, std::string_view payload) {
   Result r;
-  r.outcome = n.Normalize({topic, payload, kReceivedMs}, &r.out, &r.reason);
+  DeadLetterReason why;
+  r.outcome = n.Normalize({topic, payload, kReceivedMs}, &r.out, &why);
+  r.reason = why.text;
+  r.code = why.code;
   return r;
 }
 

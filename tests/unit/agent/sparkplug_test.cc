@@ -54,13 +54,17 @@ struct Run {
   Outcome outcome;
   std::vector<Normalized> records;
   std::string reason;
+  DeadLetterCode code = DeadLetterCode::kInvalidMessage;  // a dead letter's
 };
 
 Run Normalize(const Normalizer& n, std::string_view topic, std::string_view payload) {
   Run run;
   Normalized first;
   std::vector<Normalized> more;
-  run.outcome = n.Normalize({topic, payload, kReceivedMs}, &first, &run.reason, &more);
+  DeadLetterReason why;
+  run.outcome = n.Normalize({topic, payload, kReceivedMs}, &first, &why, &more);
+  run.reason = why.text;
+  run.code = why.code;
   if (run.outcome == Outcome::kRecord) {
     run.records.push_back(std::move(first));
     for (Normalized& m : more) run.records.push_back(std::move(m));

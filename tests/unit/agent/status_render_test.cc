@@ -60,17 +60,6 @@ TEST_CASE("status JSON has the contract's fields") {
   CHECK(j["mqtt"]["connected"] == false);
 }
 
-TEST_CASE("dead letter reasons get short metric labels") {
-  CHECK(DeadLetterReasonLabel("empty payload") == "empty_payload");
-  CHECK(DeadLetterReasonLabel("invalid JSON: syntax error at byte 3") == "invalid_json");
-  CHECK(DeadLetterReasonLabel("payload is not valid UTF-8 (byte 0)") == "invalid_utf8");
-  CHECK(DeadLetterReasonLabel("invalid line protocol at byte 4: no fields") ==
-        "invalid_line_protocol");
-  CHECK(DeadLetterReasonLabel("validation failed: temperature out of range") ==
-        "validation_failed");
-  CHECK(DeadLetterReasonLabel("something new") == "invalid_message");
-}
-
 TEST_CASE("the dead-letter store's bound, drops and purges are in /status and /metrics") {
   Metrics m;
   m.records_received.Add("mqtt", 10);
