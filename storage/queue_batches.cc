@@ -317,7 +317,7 @@ Result<uint64_t> Queue::DeadLetterUnreadableBatch(uint64_t first_seq, uint64_t l
   Result<int64_t> secure = db_->QueryInt("PRAGMA secure_delete");
   bool off = lost && secure.ok() && *secure != 0 && db_->Exec("PRAGMA secure_delete=0").ok();
   Status st = FinishBatch(first_seq, last_seq, dead, why);
-  if (off) (void)db_->Exec("PRAGMA secure_delete=1");
+  if (off) (void)db_->Exec("PRAGMA secure_delete=" + std::to_string(*secure));
   FERRY_RETURN_IF_ERROR(st);
   return last_seq - first_seq + 1 - std::min(removed, last_seq - first_seq + 1);
 }
