@@ -147,7 +147,7 @@ struct Config {
     SyncMode sync = SyncMode::kFull;     // full: fsync each commit before PUBACK; normal: WAL only
     uint32_t commit_max_records = 1024;  // records per group commit at most
     int64_t commit_interval_ms = 1000;   // longest wait to gather a group at low rates
-    int64_t commit_interval_qos1_ms = 15'000;  // the same for a group of only QoS 1 messages
+    int64_t commit_interval_qos1_ms = 30'000;  // the same for a group of only QoS 1 messages
     int compression_level = 3;                 // zstd level of stored blocks, 1-19
     FullPolicy full_policy = FullPolicy::kBlock;
     int64_t max_age_ms = 0;              // 0: records never expire

@@ -34,7 +34,6 @@ std::string CheckGatewayId(const Value& v) {
   return "";
 }
 
-
 std::string CheckUpstreamUrl(const Value& v) {
   HttpUrl url;
   if (ParseHttpUrl(v.text, &url)) return "";
@@ -75,7 +74,6 @@ std::string CheckSha256(const Value& v) {
   for (char c : v.text) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   return hex ? "" : "must be 64 lower-case hex digits (sha256sum FILE)";
 }
-
 
 void RequireAtLeast(const char* path, int64_t value, const char* other_path, int64_t other,
                     Errors* errors) {
@@ -118,8 +116,9 @@ const std::vector<KeyDecl<Config>>& KeysOf<Config>() {
     key("/storage/commit_interval_qos1", T::kDuration, "A group of only QoS 1 messages may wait "
         "this long while it holds under 128 KiB (the broker keeps them until PUBACK, so a crash "
         "loses none, and a quiet gateway writes less flash; delivery waits as long); at most "
-        "half of mqtt.keepalive")
-        .Default("15s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(storage.commit_interval_qos1_ms)),
+        "mqtt.keepalive (or the broker's MQTT 5 Server Keep Alive), less a quarter of it with "
+        "transforms")
+        .Default("30s").Range(0, 10 * kMinute).Bind(FERRY_FIELD(storage.commit_interval_qos1_ms)),
     key("/storage/commit_max_records", T::kInt, "Records per group commit at most; a group's "
         "lines are held in memory until its commit, so this bounds intake's memory")
         .Default(1024).Range(1, 100'000).Bind(FERRY_FIELD(storage.commit_max_records)),

@@ -15,7 +15,8 @@ Intake::Intake(const Config& config, const Normalizer& normalizer, storage::Queu
       normalizer_(normalizer),
       queue_(queue),
       metrics_(metrics),
-      transforms_(transforms) {}
+      transforms_(transforms),
+      keepalive_ms_(config.mqtt.keepalive_ms) {}
 
 // Each record's line is written as soon as it is normalized, all but its id and seq (known
 // only at the commit): a group of thousands of messages then holds one string of lines, not
@@ -130,8 +131,8 @@ bool Intake::HoldForTransform(const ReceivedMessage& m) {
 // other records, its failures become dead letters.
 void Intake::RunTransforms() {
   // Nothing goes to the broker while a group is held: all of a group's transforms together get
-  // a quarter of the keep-alive (AckGate commits a group within half of it).
-  const int64_t budget = config_.mqtt.keepalive_ms / 4;
+  // a quarter of the keep-alive (AckGate holds a group that much less).
+  const int64_t budget = TransformBudgetMs();
   int64_t start = 0;
   for (auto& [runner, batch] : batches_) {
     if (batch.items.empty()) continue;

@@ -45,6 +45,13 @@ class Intake {
   platform::Status Store(std::span<const ReceivedMessage> messages, bool as_batch = false);
   // False while new messages cannot be stored (quota with the block policy, or a full disk).
   bool HasRoom(std::string* why) { return queue_.HasRoom(why); }
+  // The MQTT session's keep-alive (ms): mqtt.keepalive until set, or the broker's own.
+  void SetKeepAlive(int64_t keepalive_ms) { keepalive_ms_ = keepalive_ms; }
+  // How long all of a group's transforms together may take in Store() (ms): a quarter of the
+  // keep-alive, or 0 without transforms.
+  int64_t TransformBudgetMs() const {
+    return transforms_ && !transforms_->empty() ? keepalive_ms_ / 4 : 0;
+  }
 
  private:
   const Config& config_;
@@ -52,6 +59,7 @@ class Intake {
   storage::Queue& queue_;
   Metrics& metrics_;
   const TransformSet* transforms_;
+  int64_t keepalive_ms_;
   uint64_t NormalizeAll(std::span<const ReceivedMessage> messages);
   // Holds the message's records for its route's transform; false when the route has none.
   bool HoldForTransform(const ReceivedMessage& m);

@@ -22,7 +22,21 @@ AckGate::AckGate(const Config& config, MqttTransport& transport, Intake& intake,
 void AckGate::SessionStarted() {
   redelivery_.Arm();
   last_write_ms_ = clock_.MonotonicMillis();
+  intake_.SetKeepAlive(KeepAliveMs());
 }
+
+int64_t AckGate::KeepAliveMs() const {
+  int64_t server = transport_.ServerKeepAliveMs();
+  return server > 0 ? server : config_.mqtt.keepalive_ms;
+}
+
+// The broker ends a session that sent nothing for 1.5 times the keep-alive (MQTT 3.1.1 and 5,
+// 3.1.2.10; mosquitto checks `now - last_msg_in > keepalive * 3 / 2` in whole seconds). A group
+// is committed by one keep-alive after the last write, its transforms (a quarter of the
+// keep-alive, Intake) included, which leaves half the keep-alive for the commit's fsync and the
+// write of its PUBACKs. libmosquitto queues a PINGREQ one keep-alive after its last write; it
+// goes out with the PUBACKs, and the client gives the PINGRESP another keep-alive.
+int64_t AckGate::HoldLimitMs() const { return KeepAliveMs() - intake_.TransformBudgetMs(); }
 
 void AckGate::Hold(const InboundMessage& msg) {
   uint64_t hash = 0;
@@ -46,13 +60,12 @@ void AckGate::Hold(const InboundMessage& msg) {
   // so a crash loses none, and fewer commits write less to flash. It waits until it holds
   // kQos1GroupBytes (then storage.commit_interval applies, as to any group), so the wait
   // shrinks as the rate grows. A QoS 0 message in the group shortens the wait, since nobody
-  // resends it. Nothing, not even PINGREQ, goes out while a group is held: never longer than
-  // half the keep-alive since the last write, or the broker would end the session.
+  // resends it. Nothing, not even PINGREQ, goes out while a group is held: see HoldLimitMs().
   int64_t wait = config_.storage.commit_interval_ms;
   if (!has_qos0_ && bytes_ < kQos1GroupBytes) {
     wait = std::max(wait, config_.storage.commit_interval_qos1_ms);
   }
-  due_ms_ = std::min(started_ms_ + wait, last_write_ms_ + config_.mqtt.keepalive_ms / 2);
+  due_ms_ = std::min(started_ms_ + wait, last_write_ms_ + HoldLimitMs());
   if (msg.qos == 1) ++qos1_count_;
   if (count_ == group_.size()) group_.emplace_back();
   ReceivedMessage& m = group_[count_++];

@@ -19,8 +19,9 @@
 // or the broker's QoS 1 window), after storage.commit_interval (storage.commit_interval_qos1
 // when the group holds only QoS 1 messages, which the broker keeps until their PUBACKs, and
 // fewer than kQos1GroupBytes), or
-// early enough that holding never outlasts half the MQTT keep-alive (nothing, not even
-// PINGREQ, goes out while holding).
+// early enough that holding and the commit's transforms never outlast the MQTT keep-alive since
+// the last write (nothing, not even PINGREQ, goes out while holding; the broker waits 1.5 times
+// the keep-alive before it ends a silent session).
 //
 // Not thread-safe: used by the MQTT loop only.
 #pragma once
@@ -45,8 +46,8 @@ class AckGate {
   // A group of only QoS 1 messages that holds this many topic and payload bytes stops waiting
   // for storage.commit_interval_qos1 and commits after storage.commit_interval: enough records
   // that the pages every commit rewrites (the tables' upper pages, the batch row, meta) are
-  // small beside them; waiting longer would only add delay. With 290 B payloads a 15 s group
-  // reaches it from about 27 msg/s on (about 8 s at 50 msg/s, 1 s at about 400 msg/s).
+  // small beside them; waiting longer would only add delay. With 290 B payloads a 30 s group
+  // reaches it from about 14 msg/s on (about 8 s at 50 msg/s, 1 s at about 400 msg/s).
   static constexpr uint64_t kQos1GroupBytes = 128 * 1024;
 
   // `stored_acks` seeds the redelivery filter: Queue::RecentAcks() at start.
@@ -67,6 +68,9 @@ class AckGate {
   bool CommitDue(int64_t now_ms);
   // Monotonic time at which the held group becomes due (when holding).
   int64_t due_ms() const { return due_ms_; }
+  // The keep-alive of this session, in milliseconds: the broker's MQTT 5 Server Keep Alive
+  // when it sent one, else mqtt.keepalive.
+  int64_t KeepAliveMs() const;
 
   // Commits the held group, then writes what the client queued (the PUBACKs first). When the
   // commit fails, the connection is dropped without writing and the error returned with
@@ -85,6 +89,9 @@ class AckGate {
 
  private:
   platform::Status Commit();
+  // How long after the last write a group may be held: the keep-alive less the transforms'
+  // budget.
+  int64_t HoldLimitMs() const;
   void Forget();
   void CountLostQos0(const platform::Status& why);
 

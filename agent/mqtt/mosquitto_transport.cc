@@ -42,8 +42,16 @@ MosquittoTransport::MosquittoTransport(const Config& config) : config_(config) {
 
 MosquittoTransport::~MosquittoTransport() { Drop(); }
 
-void MosquittoTransport::OnConnectThunk(mosquitto*, void* self, int rc) {
+void MosquittoTransport::OnConnectThunk(mosquitto*, void* self, int rc, int,
+                                        const mqtt5__property* props) {
   auto* t = static_cast<MosquittoTransport*>(self);
+  // libmosquitto times its own PINGREQs by the broker's value too (handle__connack).
+  uint16_t server_keepalive = 0;
+  t->server_keepalive_ms_ = 0;
+  if (mosquitto_property_read_int16(props, MQTT_PROP_SERVER_KEEP_ALIVE, &server_keepalive, false) !=
+      nullptr) {
+    t->server_keepalive_ms_ = int64_t{server_keepalive} * 1000;
+  }
   std::string why;
   if (rc != 0) why = t->protocol_ == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
   if (t->protocol_ == 5 && rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION) {
@@ -104,7 +112,7 @@ Status MosquittoTransport::Create() {
   Status st = rc == MOSQ_ERR_SUCCESS
                   ? Status::Ok()
                   : Status::Internal(std::string("setting up the MQTT client: ") + Describe(rc));
-  mosquitto_connect_callback_set(mosq_, OnConnectThunk);
+  mosquitto_connect_v5_callback_set(mosq_, OnConnectThunk);
   mosquitto_message_callback_set(mosq_, OnMessageThunk);
   if (config_.mqtt.tls.enabled) mosquitto_log_callback_set(mosq_, OnLogThunk);
   if (st.ok()) st = ConfigureTls();

@@ -28,6 +28,7 @@
 
 struct mosquitto;
 struct mosquitto_message;
+struct mqtt5__property;  // mosquitto_property
 
 namespace ferry::agent {
 
@@ -45,6 +46,7 @@ class MosquittoTransport : public MqttTransport {
   platform::Status Tick() override;
   void Drop() override;
   uint32_t ReceiveMaximum() const override;
+  int64_t ServerKeepAliveMs() const override { return server_keepalive_ms_; }
 
   // The protocol version in use: 5, or 4 (3.1.1) after a broker refused MQTT 5.
   int protocol() const { return protocol_; }
@@ -56,7 +58,10 @@ class MosquittoTransport : public MqttTransport {
   platform::Status Create();
   platform::Status ConfigureTls();
   int ConnectV5();
-  static void OnConnectThunk(mosquitto*, void* self, int rc);
+  // The MQTT 5 form, called for 3.1.1 connections too (without properties): it sees the
+  // CONNACK's Server Keep Alive before the session starts.
+  static void OnConnectThunk(mosquitto*, void* self, int rc, int flags,
+                             const mqtt5__property* props);
   static void OnMessageThunk(mosquitto*, void* self, const mosquitto_message* msg);
   static void OnLogThunk(mosquitto* mosq, void* self, int level, const char* text);
 
@@ -64,8 +69,9 @@ class MosquittoTransport : public MqttTransport {
   mosquitto* mosq_ = nullptr;
   MqttEvents* events_ = nullptr;
   int protocol_ = 5;
-  bool delivered_ = false;  // the current Read() delivered a message
-  int buffered_fd_ = -1;    // the socket whose reads platform/socket_batching.h batches
+  int64_t server_keepalive_ms_ = 0;  // from the last CONNACK (MQTT 5); 0: none
+  bool delivered_ = false;           // the current Read() delivered a message
+  int buffered_fd_ = -1;             // the socket whose reads platform/socket_batching.h batches
   // Why this connection attempt's TLS handshake failed, from libmosquitto's log: "" if it did not.
   std::string tls_error_;
 };

@@ -73,6 +73,10 @@ class MqttTransport {
   // The largest QoS 1 in-flight window the broker was asked to keep to (MQTT 5 Receive
   // Maximum), or 0 when the protocol cannot ask (MQTT 3.1.1: the broker's own setting applies).
   virtual uint32_t ReceiveMaximum() const = 0;
+  // The broker's MQTT 5 Server Keep Alive from the last CONNACK, in milliseconds: the keep-alive
+  // it holds this connection to instead of mqtt.keepalive. 0 when it sent none (or sent 0, which
+  // turns its timer off): mqtt.keepalive applies.
+  virtual int64_t ServerKeepAliveMs() const { return 0; }
 
  private:
   friend class AckGate;

@@ -29,7 +29,7 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 # apart (issue 14, item 5: a quarter of the demo's records had no device).
 DEMO_CONFIG = {
     "gateway": {"id": "demo-gw", "labels": {"site": "demo"}},
-    # QoS 1 groups wait up to 15 s at low rates by default (fewer flash writes on a gateway); the
+    # QoS 1 groups wait up to 30 s at low rates by default (fewer flash writes on a gateway); the
     # demo commits each second instead, so records are seen landing as they come.
     "storage": {"path": "QUEUE", "max_size": "64MiB", "commit_interval_qos1": "1s"},
     "mqtt": {"host": "127.0.0.1", "port": 0, "client_id": "ferry-demo-gw",

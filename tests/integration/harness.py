@@ -56,7 +56,7 @@ from typing import Any, Callable
 
 # Config keys the tests set beyond the contract's fixed ones (merged into every config).
 CONFIG_TUNING: dict = {
-    # The product waits up to 15 s to gather a group of QoS 1 messages on a quiet gateway (less
+    # The product waits up to 30 s to gather a group of QoS 1 messages on a quiet gateway (less
     # flash wear); the tests publish a few messages and wait for them, so they commit at 1 s.
     # A test of that wait sets it back (None deletes the key).
     "storage": {"commit_interval_qos1": "1s"},

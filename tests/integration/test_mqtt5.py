@@ -9,7 +9,13 @@ the connection, and a fallback to MQTT 3.1.1 for a broker that refuses MQTT 5.
     gets them all (Session Expiry Interval: never), each landing once.
 (c) A broker that speaks only MQTT 3.1.1 (a proxy in front of mosquitto answers a level-5
     CONNECT as such a broker does): ferry falls back to 3.1.1 and every message lands once.
+(d) The broker's Server Keep Alive (mosquitto's max_keepalive 10 against ferry's mqtt.keepalive
+    30s): nothing goes to the broker while a QoS 1 group is held, so ferry holds one at most the
+    broker's keep-alive (10 s), not its own (30 s), which the broker would end the session for
+    (it waits 1.5 times its keep-alive, 15 s). The session stays up and the message lands.
 """
+
+import time
 
 import harness
 from tcp_proxy import TcpProxy
@@ -33,6 +39,7 @@ def test(s: harness.Session) -> None:
     landing = s.landing()
     part_window(s, broker, landing)
     part_fallback(s, broker)
+    part_server_keepalive(s)
 
 
 def part_window(s, broker, landing) -> None:
@@ -75,6 +82,27 @@ def part_fallback(s, broker) -> None:
         ferry.check_alive()
     finally:
         proxy.stop()
+
+
+def part_server_keepalive(s) -> None:
+    print("---- (d) the broker's Server Keep Alive bounds how long a group is held")
+    broker = s.broker(name="broker-ska", extra_config="max_keepalive 10")
+    landing = s.landing(name="landing-ska")
+    ferry = s.ferry(broker, landing, name="ferry-ska", gateway="gw-ska", subscriptions=["quiet/+"],
+                    overrides={"mqtt": {"keepalive": "30s"},
+                               "storage": {"commit_interval_qos1": "30s"}})
+    start = time.monotonic()
+    harness.publish(broker, "quiet/dev1", count=1, qos=1, payload='{"pub":1,"seq":{i}}')
+    landing.wait_records(1, timeout=40, ferry=ferry)
+    took = time.monotonic() - start
+    log = broker.log_text()
+    connects = log.count("as ferry-gw-ska")
+    print(f"one QoS 1 message landed after {took:.1f} s; ferry connected {connects} time(s)")
+    assert "exceeded timeout" not in log, "the broker ended ferry's session (keep-alive)"
+    assert connects == 1, f"ferry connected {connects} times"
+    assert took < 14, f"the group was held {took:.1f} s, past the broker's keep-alive of 10 s"
+    ferry.check_alive()
+    ferry.stop()
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ class FakeTransport : public agent::MqttTransport {
     ++drops;
   }
   uint32_t ReceiveMaximum() const override { return receive_maximum; }
+  int64_t ServerKeepAliveMs() const override { return server_keepalive_ms; }
 
   // Called with each batch of PUBACKs as it reaches the broker, before it is recorded.
   std::function<void(const std::vector<uint16_t>&)> on_acks;
@@ -87,6 +88,7 @@ class FakeTransport : public agent::MqttTransport {
   bool connected = false, connack_pending = false, refuse_connect = false;
   int connects = 0, drops = 0, goodbyes = 0;
   uint32_t receive_maximum = 0;
+  int64_t server_keepalive_ms = 0;  // the CONNACK's Server Keep Alive (MQTT 5); 0: none
 
  private:
   platform::Status WriteQueued() override {
