@@ -100,7 +100,8 @@ def part_server_keepalive(s) -> None:
     print(f"one QoS 1 message landed after {took:.1f} s; ferry connected {connects} time(s)")
     assert "exceeded timeout" not in log, "the broker ended ferry's session (keep-alive)"
     assert connects == 1, f"ferry connected {connects} times"
-    assert took < 14, f"the group was held {took:.1f} s, past the broker's keep-alive of 10 s"
+    # (took includes wait_records' 1.5 s settle)
+    assert took < 15, f"the group was held {took:.1f} s, past the broker's keep-alive of 10 s"
     ferry.check_alive()
     ferry.stop()
 
