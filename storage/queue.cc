@@ -81,7 +81,8 @@ Result<std::unique_ptr<Queue>> Queue::Open(const QueueOptions& options, platform
 }
 
 Status Queue::Init(platform::Random& random) {
-  Result<std::unique_ptr<Db>> db = Db::Open(options_.path, options_.vfs);
+  Result<std::unique_ptr<Db>> db =
+      Db::Open(options_.path, {.vfs = options_.vfs, .exclusive = options_.exclusive});
   if (!db.ok()) return db.status();
   db_ = std::move(*db);
   Result<int64_t> version = db_->QueryInt("PRAGMA user_version");

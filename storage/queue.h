@@ -49,6 +49,11 @@ struct QueueOptions {
   // The SQLite VFS to reach the disk through, by registered name; empty: SQLite's default.
   // Only tests set it (tests/support/fault_vfs.h injects faults and power cuts).
   std::string vfs;
+  // The file is held with SQLite's locking_mode EXCLUSIVE while the queue is open: the WAL index
+  // is kept in heap memory (no -shm file written back to flash), and a second process (a second
+  // ferry on the same path) cannot open it (kUnavailable). Only tests that read the file
+  // through a second connection while the queue is open turn it off.
+  bool exclusive = true;
 };
 
 struct DeadLetterInput {

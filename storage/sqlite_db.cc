@@ -99,17 +99,32 @@ std::string_view Stmt::Blob(int col) const {
 
 Db::~Db() { sqlite3_close_v2(db_); }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const std::string& vfs) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Options& options) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           vfs.empty() ? nullptr : vfs.c_str());
+                           options.vfs.empty() ? nullptr : options.vfs.c_str());
   if (rc != SQLITE_OK) {
     Status st = SqliteStatus(db, rc, "open " + path);
     sqlite3_close_v2(db);
     return st;
   }
   sqlite3_extended_result_codes(db, 1);
+  // Before the first read, which opens the WAL: its index then lives in heap memory. That read
+  // takes the lock (EXCLUSIVE in WAL mode) and keeps it until the connection closes.
+  if (options.exclusive) {
+    rc = sqlite3_exec(db, "PRAGMA locking_mode = EXCLUSIVE", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "PRAGMA schema_version", nullptr, nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK) {
+    Status st = SqliteStatus(db, rc, "open " + path);
+    if (st.code() == platform::Code::kUnavailable) {
+      st = Status::Unavailable("open " + path + ": in use by another process (" +
+                               sqlite3_errmsg(db) + "; another ferry with this storage.path?)");
+    }
+    sqlite3_close_v2(db);
+    return st;
+  }
   return std::unique_ptr<Db>(new Db(db));
 }
 

@@ -56,10 +56,19 @@ class Stmt {
 class Db {
  public:
   ~Db();
-  // Opens (creating if needed) the database at `path` through the SQLite VFS named `vfs`
-  // (empty: SQLite's default; tests register fault-injecting ones).
+  struct Options {
+    // The SQLite VFS to reach the disk through (empty: SQLite's default; tests register
+    // fault-injecting ones).
+    std::string vfs;
+    // locking_mode EXCLUSIVE, taken by Open: the WAL index lives in this connection's heap (no
+    // -shm file, no shared memory written back to flash), and no other connection, in this
+    // process or another, can open the file until this one is closed: Open then returns
+    // kUnavailable ("in use by another process").
+    bool exclusive = false;
+  };
+  // Opens (creating if needed) the database at `path`.
   static platform::Result<std::unique_ptr<Db>> Open(const std::string& path,
-                                                    const std::string& vfs = {});
+                                                    const Options& options);
   platform::Status Exec(std::string_view sql);
   // A prepared statement kept by the caller for reuse.
   platform::Result<Stmt> Prepare(std::string_view sql);

@@ -1,4 +1,5 @@
 // A queue for tests of the agent's parts: in `path`, without fsync, with a fixed boot id.
+// `exclusive` false lets the test open the file through a second connection meanwhile.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -14,8 +15,10 @@ namespace ferry::testing {
 // `vfs`: a FaultVfs's name, to inject storage faults (support/fault_vfs.h).
 inline std::unique_ptr<storage::Queue> OpenTestQueue(const std::string& path,
                                                      platform::Clock& clock,
-                                                     const std::string& vfs = "") {
+                                                     const std::string& vfs = "",
+                                                     bool exclusive = true) {
   storage::QueueOptions options;
+  options.exclusive = exclusive;
   options.path = path;
   options.vfs = vfs;
   options.sync_full = false;

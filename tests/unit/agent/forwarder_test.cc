@@ -99,7 +99,8 @@ struct Fixture {
   void Reopen() {
     forwarder.reset();
     queue.reset();
-    queue = testing::OpenTestQueue(config.storage.path, clock, vfs);
+    // Not exclusive: CorruptBlock writes to the file through a second connection.
+    queue = testing::OpenTestQueue(config.storage.path, clock, vfs, /*exclusive=*/false);
     forwarder =
         std::make_unique<agent::Forwarder>(config, *queue, uploader, metrics, state, clock, random);
   }

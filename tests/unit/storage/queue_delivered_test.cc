@@ -20,7 +20,9 @@ namespace {
 
 std::unique_ptr<Queue> Open(const std::string& path, platform::Clock& clock) {
   platform::FixedRandom random(7);
-  auto q = Queue::Open({path, 64ull << 20, true, 3, false, "boot-a"}, clock, random);
+  storage::QueueOptions options{path, 64ull << 20, true, 3, false, "boot-a"};
+  options.exclusive = false;  // Rows() reads the file through a second connection meanwhile
+  auto q = Queue::Open(options, clock, random);
   REQUIRE_MESSAGE(q.ok(), q.status().ToString());
   return std::move(*q);
 }
