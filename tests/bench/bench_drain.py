@@ -41,9 +41,9 @@ def run_ceiling(db_path, passes: int = 3) -> dict:
 
 def fill(session, broker, ferry, n: int, publishers: int) -> None:
     pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, 1))
-    # stall: the last group of QoS 1 messages may wait storage.commit_interval_qos1 (15 s).
+    # stall: the last group of QoS 1 messages may wait storage.commit_interval_qos1 (30 s).
     t = bl.time_counter(bl.metric_reader(ferry, "ferry_records_stored_total"), n,
-                        lambda: not pub.running(), stall=20, timeout=1800)
+                        lambda: not pub.running(), stall=35, timeout=1800)
     pub.wait(120, check=False)
     assert t.reached, f"only {t.last_value:.0f} of {n} records stored"
 

@@ -66,7 +66,7 @@ def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, 
     pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, qos))
     counter = "ferry_records_delivered_total" if end_to_end else "ferry_records_stored_total"
     # CPU up to the last record counted: a last group of QoS 1 messages waiting
-    # storage.commit_interval_qos1 (15 s) is not counted, nor are the 5 s of stall that tell.
+    # storage.commit_interval_qos1 (30 s) is not counted, nor are the 5 s of stall that tell.
     t = bl.time_counter(bl.metric_reader(ferry, counter), n, lambda: not pub.running(),
                         at_move=ps.cpu_seconds)
     cpu1 = t.at_last_move if t.at_last_move is not None else ps.cpu_seconds()
