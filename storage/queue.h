@@ -30,13 +30,13 @@ class Db;
 class ZstdCodec;
 
 struct QueueOptions {
-  std::string path;                   // database file; its directory is created if missing
+  std::string path{};                 // database file; its directory is created if missing
   uint64_t max_bytes = 256ull << 20;  // quota for database + WAL on disk
   bool sync_full = true;              // fsync every commit (survives power loss)
   int compression_level = 3;          // zstd level of stored blocks
   bool drop_oldest = false;           // at the quota: drop the oldest records (else refuse)
   // Identifies this boot of the machine: monotonic stamps are compared only within one boot.
-  std::string boot_id;
+  std::string boot_id{};
   // Bound of the dead-letter store, in DeadLetterSize() bytes (inside max_bytes); 0: a quarter
   // of max_bytes. A bound of its own keeps dead letters from filling the quota, which dropping
   // records (drop_oldest) cannot undo.
@@ -48,7 +48,7 @@ struct QueueOptions {
   bool dead_letters_block = false;
   // The SQLite VFS to reach the disk through, by registered name; empty: SQLite's default.
   // Only tests set it (tests/support/fault_vfs.h injects faults and power cuts).
-  std::string vfs;
+  std::string vfs{};
   // The file is held with SQLite's locking_mode EXCLUSIVE while the queue is open: the WAL index
   // is kept in heap memory (no -shm file written back to flash), and a second process (a second
   // ferry on the same path) cannot open it (kUnavailable). Only tests that read the file

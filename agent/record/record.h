@@ -23,8 +23,8 @@ struct RecordEnvelope {
   const std::map<std::string, std::string>* gateway_labels = nullptr;
   const std::map<std::string, std::string>* route_labels = nullptr;  // override gateway's
   const nlohmann::json* data = nullptr;                              // an object
-  std::string_view transform;         // the transform that made the record; "": none
-  std::string_view transform_sha256;  // its code's SHA-256; "": unknown
+  std::string_view transform{};         // the transform that made the record; "": none
+  std::string_view transform_sha256{};  // its code's SHA-256; "": unknown
 };
 
 // Appends one line (ending in '\n') to `out`, fields in the protocol's order:

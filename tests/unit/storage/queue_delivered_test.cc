@@ -20,7 +20,12 @@ namespace {
 
 std::unique_ptr<Queue> Open(const std::string& path, platform::Clock& clock) {
   platform::FixedRandom random(7);
-  storage::QueueOptions options{path, 64ull << 20, true, 3, false, "boot-a"};
+  storage::QueueOptions options{.path = path,
+                                .max_bytes = 64ull << 20,
+                                .sync_full = true,
+                                .compression_level = 3,
+                                .drop_oldest = false,
+                                .boot_id = "boot-a"};
   options.exclusive = false;  // Rows() reads the file through a second connection meanwhile
   auto q = Queue::Open(options, clock, random);
   REQUIRE_MESSAGE(q.ok(), q.status().ToString());
