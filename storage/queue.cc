@@ -19,8 +19,6 @@ using platform::Status;
 
 namespace {
 
-constexpr int kEpochLength = 8;
-
 // A number in meta, written by std::to_string. kCorruption for anything else: a damaged value
 // quarantines the file (FORMAT.md, "Recovery") instead of throwing out of Open.
 Result<uint64_t> ParseMetaNumber(std::string_view key, std::string_view value) {
@@ -118,8 +116,10 @@ Status Queue::Init(platform::Random& random) {
   FERRY_RETURN_IF_ERROR(ApplyWritePolicy());
   FERRY_RETURN_IF_ERROR(PrepareStatements());
   FERRY_RETURN_IF_ERROR(LoadCounters());
+  FERRY_RETURN_IF_ERROR(LoadEpochs());
   FERRY_RETURN_IF_ERROR(CountDeadLetterBytes());
-  return RecordBoot();
+  FERRY_RETURN_IF_ERROR(RecordBoot());
+  return StartRun(random);
 }
 
 // Monotonic stamps restart with the machine: remember from which seq on they are this boot's.
@@ -527,6 +527,7 @@ QueueStats Queue::Stats() {
   std::lock_guard<std::mutex> lock(mu_);
   QueueStats s;
   s.epoch = epoch_;
+  s.epoch_started_unclean = epoch_started_unclean_;
   s.records = c_.records;
   s.stored_bytes = c_.stored_bytes;
   s.raw_bytes = c_.raw_bytes;

@@ -1,7 +1,10 @@
 // The durable record queue: a SQLite database (WAL) holding records as compressed blocks of
 // NDJSON lines, batch boundaries, removed sequence numbers and dead letters. Format: FORMAT.md.
 //
-// Records get sequence numbers, strictly increasing within the queue's epoch. A group of records
+// Records get sequence numbers, strictly increasing within the queue's epoch. A record's id names
+// the epoch it was stored in: a new epoch starts when the last run (storage.sync "normal") did
+// not close cleanly, since its last commits may be gone after numbers from them had been sent
+// (FORMAT.md, "Epochs"); earlier records keep theirs. A group of records
 // appended together is one block (one zstd frame, one row) written in one transaction: the
 // group commit. Batches are ranges of sequence numbers decided once and kept, so a batch retried
 // after a restart carries the same range, records and key.
@@ -122,6 +125,8 @@ struct AppendResult {
 struct BatchPlan {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
+  // The epoch of its records' ids, for its Idempotency-Key: a batch never spans two epochs.
+  std::string epoch;
   uint32_t attempts = 0;  // sends of this batch before, across restarts
   struct Block {
     uint64_t first_seq, last_seq;
@@ -134,8 +139,17 @@ struct BatchPlan {
   std::vector<uint64_t> removed;  // seqs in range that are not to be sent, ascending
 };
 
-struct QueueStats {
+// Where an epoch begins: its records have sequence numbers from first_seq up to the next one's.
+struct EpochStart {
+  uint64_t first_seq = 1;
   std::string epoch;
+};
+
+struct QueueStats {
+  std::string epoch;  // the epoch of records stored from now on
+  // This open started a new epoch: the last run (storage.sync "normal") did not close cleanly
+  // and the machine restarted since, so its last commits may be lost (FORMAT.md, "Epochs").
+  bool epoch_started_unclean = false;
   uint64_t records = 0;       // records stored and not yet delivered
   uint64_t stored_bytes = 0;  // compressed bytes of those records' blocks
   uint64_t raw_bytes = 0;     // their NDJSON size
@@ -171,8 +185,12 @@ class Queue {
 
   // Opens or creates the queue. A file that is not a valid queue (not SQLite, corrupt, unknown
   // schema version) is moved aside to "<path>.corrupt-<UTC time>" and a new queue with a new
-  // epoch is created; stats().quarantined says so. Errors: kIoError when the directory or file
-  // cannot be created, kNoSpace when the disk is full.
+  // epoch is created; stats().quarantined says so. A file that a run with sync_full false left
+  // open in an earlier boot of the machine gets a new epoch for the records stored from now on
+  // (stats().epoch_started_unclean, logged at warning level). With sync_full false the open
+  // marks the file in use with one synced commit, and the destructor clears the mark the same
+  // way. Errors: kIoError when the directory or file cannot be created, kNoSpace when the disk
+  // is full.
   static platform::Result<std::unique_ptr<Queue>> Open(const QueueOptions& options,
                                                        platform::Clock& clock,
                                                        platform::Random& random);
@@ -275,6 +293,8 @@ class Queue {
   QueueStats Stats();
   // Bytes of buffers kept between appends (capacity); a large group's are released after it.
   size_t BufferBytes();
+  // The epoch of the records stored from now on (it changes only at open). A queued record's
+  // may be an earlier one: BatchPlan::epoch says which.
   const std::string& epoch() const { return epoch_; }
 
  private:
@@ -282,6 +302,15 @@ class Queue {
   platform::Status Init(platform::Random& random);
   platform::Status LoadCounters();
   platform::Status RecordBoot();
+  // queue_epochs.cc: which epoch each sequence number has, and a new one after an unclean stop.
+  platform::Status LoadEpochs();
+  platform::Status StartRun(platform::Random& random);
+  void StartEpoch(platform::Random& random, const std::string& why);
+  platform::Status WriteRunStart(bool new_epoch, const std::optional<std::string>& last_mark);
+  void EndRun();
+  const std::string& EpochOf(uint64_t seq) const;
+  uint64_t EpochLastSeq(uint64_t seq) const;
+  platform::Status PruneEpochs(uint64_t acked_through);
   platform::Status PrepareStatements();
   platform::Status Commit(std::string_view what);
   platform::Result<std::optional<BatchPlan>> LoadBatch(uint64_t first, uint64_t last,
@@ -331,7 +360,10 @@ class Queue {
   std::unique_ptr<Db> db_;
   std::unique_ptr<Statements> stmts_;
   std::unique_ptr<ZstdCodec> codec_;
-  std::string epoch_;
+  std::string epoch_;               // epochs_.back().epoch
+  std::vector<EpochStart> epochs_;  // ascending; every epoch a queued record may have
+  bool epoch_started_unclean_ = false;
+  bool marked_in_use_ = false;  // meta `running` is this run's, to clear at a clean close
   std::string quarantined_;
   std::string scratch_;  // reused encode buffer
   std::string block_;    // reused compressed buffer
@@ -348,6 +380,7 @@ class Queue {
     uint64_t dead_letter_bytes = 0;
     uint64_t dead_letters_dropped = 0;
     int64_t oldest_received_ms = 0;
+    uint64_t epochs_kept_from = 0;  // index in epochs_ of the first epoch meta `epochs` names
   } c_;
   int64_t dead_letter_drop_logged_ms_ = -1;  // monotonic time of the last drop warning
   uint64_t page_size_ = 4096;

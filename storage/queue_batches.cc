@@ -74,13 +74,15 @@ Status Queue::SealBatch(BatchLimits limits) {
   return Status::Ok();
 }
 
-// Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits.
-// It ends on a block boundary whenever it can, so whole stored blocks go on the wire unchanged;
-// only a first block larger than the limits is cut.
+// Chooses the range of the next batch: the oldest records not in a batch yet, up to the limits
+// and never past the end of their epoch (the batch's key names one). It ends on a block boundary
+// whenever it can, so whole stored blocks go on the wire unchanged; only a first block larger
+// than the limits is cut. An epoch begins with a block, so its end is a block boundary.
 Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const BatchLimits& limits) {
   using Range = std::optional<std::pair<uint64_t, uint64_t>>;
   uint64_t start = c_.batched_through + 1;
   if (start >= c_.next_seq) return Range();
+  const uint64_t epoch_last = EpochLastSeq(start);
   Stmt& s = stmts_->blocks_from;
   s.Bind(1, static_cast<int64_t>(start));
   uint64_t end = start - 1, records = 0, raw = 0;
@@ -93,7 +95,11 @@ Result<std::optional<std::pair<uint64_t, uint64_t>>> Queue::FormBatch(const Batc
     }
     if (!*row) break;
     uint64_t bf = std::max<uint64_t>(static_cast<uint64_t>(s.Int(0)), start);
-    uint64_t bl = static_cast<uint64_t>(s.Int(1));
+    if (bf > epoch_last) {
+      full = true;  // the rest of an earlier epoch goes as it is: it will not grow
+      break;
+    }
+    uint64_t bl = std::min<uint64_t>(static_cast<uint64_t>(s.Int(1)), epoch_last);
     uint64_t block_records = static_cast<uint64_t>(s.Int(1) - s.Int(0) + 1);
     uint64_t per_record = std::max<uint64_t>(1, static_cast<uint64_t>(s.Int(2)) / block_records);
     uint64_t take = bl - bf + 1;
@@ -127,6 +133,7 @@ Result<std::optional<BatchPlan>> Queue::LoadBatch(uint64_t first, uint64_t last,
   plan.first_seq = first;
   plan.last_seq = last;
   plan.attempts = attempts;
+  plan.epoch = EpochOf(first);
   Status st = ReadBlocks(first, last, &plan.blocks);
   if (!st.ok()) {
     plan.blocks.clear();

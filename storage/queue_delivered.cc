@@ -24,6 +24,7 @@ Queue::~Queue() {
   if (!stmts_) return;
   Status st = FlushDeletesNow();  // else a restart would send the last batch once more
   if (!st.ok()) platform::LogWarn("queue", "closing: " + st.ToString());
+  EndRun();  // last: its synced commit makes every commit before it durable
 }
 
 Status Queue::ApplyWritePolicy() {
@@ -89,6 +90,7 @@ Status Queue::DeleteRows(uint64_t last_seq) {
   FERRY_RETURN_IF_ERROR(stmts_->delete_blocks_through.Bind(1, through).Run());
   FERRY_RETURN_IF_ERROR(stmts_->delete_removed_through.Bind(1, through).Run());
   FERRY_RETURN_IF_ERROR(stmts_->delete_batches_through.Bind(1, through).Run());
+  FERRY_RETURN_IF_ERROR(PruneEpochs(last_seq));
   return stmts_->set_meta.Bind(1, std::string_view("acked_through"))
       .Bind(2, std::to_string(last_seq))
       .Run();

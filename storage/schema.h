@@ -5,6 +5,9 @@ namespace ferry::storage {
 
 inline constexpr int kSchemaVersion = 1;
 
+// Characters of a new epoch (of [a-z0-9]; the landing protocol allows 1 to 32).
+inline constexpr int kEpochLength = 8;
+
 // Page size of a file Ferry creates (SQLite's default is 4096). Existing files keep theirs: the
 // size is in the file's header, any SQLite reads either, and it needs no new schema version.
 inline constexpr int kNewFilePageSize = 1024;
