@@ -250,7 +250,7 @@ void Forwarder::QueueReadable() {
 
 // Sends the assembled batch and acts on the answer.
 int64_t Forwarder::SendRound(const storage::BatchPlan& p, int64_t now) {
-  std::string key = BatchKey(config_.gateway.id, queue_.epoch(), p.first_seq, p.last_seq);
+  std::string key = BatchKey(config_.gateway.id, p.epoch, p.first_seq, p.last_seq);
   if (breaker_.consecutive_failures() == 0) upstream_state_ = UpstreamState::kSending;
   UploadResponse resp = uploader_.Send({key, batch_.records, batch_.compressed, &batch_.body});
   metrics_.upstream_requests.Add(resp.status ? std::to_string(resp.status) : "error");
