@@ -226,6 +226,7 @@ int RunAgent(const Config& config, const std::string& config_path) {
   }
   Agent agent(config, config_path, **queue, clock);
   if (!(*queue)->Stats().quarantined.empty()) agent.metrics().queue_quarantined = 1;
+  if ((*queue)->Stats().epoch_started_unclean) agent.metrics().queue_epochs_started = 1;
   agent.state().SetReload("ok", clock.WallMillis());
   platform::Status st = agent.StartPipeline(std::make_shared<const Config>(config));
   if (!st.ok()) {

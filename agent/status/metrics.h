@@ -37,6 +37,7 @@ struct Metrics {
   std::atomic<uint64_t> mqtt_redeliveries_skipped{0};
   std::atomic<uint64_t> intake_commits{0};  // groups committed by the MQTT source's gate
   std::atomic<uint64_t> queue_quarantined{0};
+  std::atomic<uint64_t> queue_epochs_started{0};  // after an unclean stop (storage.sync normal)
   std::atomic<uint64_t> dead_letters_replayed{0};
   std::atomic<uint64_t> dead_letters_purged{0};  // deleted on request (POST /dead-letters/purge)
 };

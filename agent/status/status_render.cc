@@ -191,6 +191,9 @@ std::string RenderMetrics(const StatusSnapshot& s, const Metrics& m) {
   Sample(o, "ferry_intake_commits_total", static_cast<double>(m.intake_commits.load()));
   Family(o, "ferry_queue_quarantined_total", "counter", "Corrupt queue files moved aside.");
   Sample(o, "ferry_queue_quarantined_total", static_cast<double>(m.queue_quarantined.load()));
+  Family(o, "ferry_queue_epochs_started_total", "counter",
+         "New queue epochs started because a run with storage.sync normal did not close cleanly.");
+  Sample(o, "ferry_queue_epochs_started_total", static_cast<double>(m.queue_epochs_started.load()));
   Family(o, "ferry_process_resident_memory_bytes", "gauge", "Resident set size.");
   Sample(o, "ferry_process_resident_memory_bytes", static_cast<double>(s.rss_bytes));
   Family(o, "ferry_process_cpu_seconds_total", "counter", "User and system CPU time.");
