@@ -91,3 +91,13 @@ TEST_CASE("the dead-letter store's bound, drops and purges are in /status and /m
   CHECK(text.find("ferry_dead_letter_bytes 70000\n") != std::string::npos);
   CHECK(text.find("ferry_dead_letters_purged_total 4\n") != std::string::npos);
 }
+
+TEST_CASE("a new queue epoch after an unclean stop is counted in /metrics") {
+  Metrics m;
+  StatusSnapshot s;
+  CHECK(RenderMetrics(s, m).find("\nferry_queue_epochs_started_total 0\n") != std::string::npos);
+  m.queue_epochs_started = 1;
+  std::string text = RenderMetrics(s, m);
+  CHECK(text.find("# TYPE ferry_queue_epochs_started_total counter\n") != std::string::npos);
+  CHECK(text.find("\nferry_queue_epochs_started_total 1\n") != std::string::npos);
+}
