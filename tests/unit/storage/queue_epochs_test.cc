@@ -32,6 +32,9 @@ storage::QueueOptions Options(const std::string& path, bool sync_full, std::stri
   o.max_bytes = 64ull << 20;
   o.sync_full = sync_full;
   o.boot_id = std::move(boot);
+  // Meta() reads the file through a second connection while the queue is open, which the
+  // product's locking_mode EXCLUSIVE refuses; the mark and the epochs do not depend on it.
+  o.exclusive = false;
   return o;
 }
 
