@@ -1,25 +1,19 @@
 #include "agent/forward/queue_read_backoff.h"
 
-#include <algorithm>
+#include "agent/forward/backoff.h"
 
 namespace ferry::agent {
 
 int64_t QueueReadBackoff::OnFailure(const std::string& error, int64_t now, bool* log) {
-  *log = failures_ == 0 || error != logged_ || now - logged_ms_ >= kRelogMs;
-  if (*log) {
-    logged_ = error;
-    logged_ms_ = now;
-  }
-  int64_t delay = kFirstDelayMs;
-  for (uint32_t i = 0; i < failures_ && delay < kMaxDelayMs; ++i) delay *= 2;
-  ++failures_;
-  return std::min(delay, kMaxDelayMs);
+  *log = log_.Allow(error, now);
+  // Not jittered: one gateway's own disk, no crowd of clients to spread out.
+  return BackoffCeilingMs({kFirstDelayMs, kMaxDelayMs}, failures_++);
 }
 
 bool QueueReadBackoff::OnSuccess() {
   bool was = failures_ > 0;
   failures_ = 0;
-  logged_.clear();
+  log_.Clear();
   return was;
 }
 

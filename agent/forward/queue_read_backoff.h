@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "platform/log.h"
+
 namespace ferry::agent {
 
 class QueueReadBackoff {
@@ -30,8 +32,7 @@ class QueueReadBackoff {
 
  private:
   uint32_t failures_ = 0;
-  std::string logged_;     // the error logged last
-  int64_t logged_ms_ = 0;  // when
+  platform::LogThrottle log_{kRelogMs};
 };
 
 }  // namespace ferry::agent

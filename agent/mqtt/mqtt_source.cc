@@ -20,8 +20,6 @@ constexpr int kPauseCheckMs = 500;
 // refused by the queue itself, and the next look pauses intake.
 constexpr int kRoomCheckMs = 50;
 constexpr int kMaxReadsPerRound = 100'000;
-// A connection failure that repeats the last one is logged again after this long.
-constexpr int64_t kConnectErrorRelogMs = 5 * 60'000;
 
 std::string BrokerName(const Config& config) {
   return config.mqtt.host + ":" + std::to_string(config.mqtt.port);
@@ -57,7 +55,7 @@ void MqttSource::OnConnack(int rc, const std::string& reason) {
   metrics_.mqtt_connected = 1;
   ++metrics_.mqtt_connects;
   reconnect_delay_ms_ = config_.mqtt.reconnect_min_ms;
-  last_connect_error_.clear();
+  connect_errors_.Clear();
   state_.SetIntake("connected");
   for (const Subscription& s : config_.mqtt.subscriptions) {
     Status st = transport_->Subscribe(s.topic, s.qos);
@@ -78,14 +76,12 @@ void MqttSource::ReportConnectFailure(const std::string& why) {
   int64_t now = clock_.MonotonicMillis();
   state_.SetIntake("connecting: " + why);
   state_.SetLastError("mqtt: " + why, clock_.WallMillis());
-  if (why != last_connect_error_ || now - connect_error_logged_ms_ >= kConnectErrorRelogMs) {
+  if (connect_errors_.Allow(why, now)) {
     int64_t max_ms = config_.mqtt.reconnect_max_ms;
     platform::LogWarn("mqtt", why + "; retrying, at most every " +
                                   (max_ms < 1000 ? std::to_string(max_ms) + " ms"
                                                  : std::to_string(max_ms / 1000) + " s"));
-    connect_error_logged_ms_ = now;
   }
-  last_connect_error_ = why;
 }
 
 void MqttSource::ScheduleReconnect(int64_t now) {
@@ -114,7 +110,7 @@ void MqttSource::Closed(const std::string& why) {
   if (was_up) {
     platform::LogWarn("mqtt", "disconnected from " + BrokerName(config_) + ": " + why);
     state_.SetIntake("connecting: " + why);
-  } else if (last_connect_error_.empty()) {
+  } else if (!connect_errors_.active()) {
     ReportConnectFailure("connection to " + BrokerName(config_) + " closed: " + why);
   }
   ScheduleReconnect(clock_.MonotonicMillis());

@@ -28,6 +28,7 @@
 #include "agent/status/agent_state.h"
 #include "agent/status/metrics.h"
 #include "platform/clock.h"
+#include "platform/log.h"
 
 namespace ferry::agent {
 
@@ -72,8 +73,8 @@ class MqttSource : private MqttEvents {
   int64_t reconnect_delay_ms_;
   int64_t next_connect_ms_ = 0;  // monotonic
   int64_t room_due_ms_ = 0;      // monotonic: when to look at the queue's room again
-  std::string last_connect_error_;
-  int64_t connect_error_logged_ms_ = 0;
+  // A failure to connect is logged when it is new, and again every 5 minutes while it lasts.
+  platform::LogThrottle connect_errors_{5 * 60'000};
 };
 
 }  // namespace ferry::agent
