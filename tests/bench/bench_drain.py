@@ -20,7 +20,8 @@ import benchlib as bl
 
 
 def copy_queue(ferry, dest) -> None:
-    """A consistent copy of ferry's queue file (SQLite online backup, ferry keeps running)."""
+    """A copy of ferry's queue file (SQLite online backup). Ferry must be stopped: it holds the
+    file with locking_mode EXCLUSIVE while it runs."""
     src = sqlite3.connect(f"file:{ferry.storage_path}?mode=ro", uri=True)
     dst = sqlite3.connect(str(dest))
     with dst:
@@ -94,7 +95,9 @@ def run(session, n: int, publishers: int, runs: int) -> list[bl.Row]:
         ferry = bl.bench_ferry(session, broker, landing, f"ferry-d{r}", qos=1)
         fill(session, broker, ferry, n, publishers)
         copy = session.path(f"queue-copy-d{r}.db")
+        ferry.stop(60)
         copy_queue(ferry, copy)
+        ferry.start()
         ceiling = run_ceiling(copy)
         copy.unlink()
         bl.log(f"  ceiling send {ceiling['send_rps']:,.0f} rec/s, full {ceiling['full_rps']:,.0f}, "

@@ -25,7 +25,8 @@ import benchlib as bl
 
 
 def _queue_sizes(ferry) -> tuple[int, int, int]:
-    """(records, NDJSON bytes, compressed bytes) of the blocks in ferry's queue file."""
+    """(records, NDJSON bytes, compressed bytes) of the blocks in ferry's queue file; ferry
+    stopped (it holds the file with locking_mode EXCLUSIVE while it runs)."""
     uri = f"file:{ferry.storage_path}?mode=ro"
     with sqlite3.connect(uri, uri=True) as db:
         row = db.execute("SELECT coalesce(sum(last_seq - first_seq + 1), 0), "
@@ -78,11 +79,11 @@ def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, 
         "cpu_s": cpu1 - cpu0, "cpu_per_million": (cpu1 - cpu0) / max(t.last_value, 1) * 1e6,
         "hwm_mib": hwm, "write_bytes": wr1 - wr0, "pub_rate": res.acked / max(res.seconds, 1e-9),
     }
+    ferry.stop(30)  # first: ferry holds its queue file exclusively while it runs
     if not end_to_end:
         records, raw, stored = _queue_sizes(ferry)
         out.update(line_bytes=raw / max(records, 1), stored_bytes=stored / max(records, 1),
                    written_per_record=(wr1 - wr0) / max(records, 1))
-    ferry.stop(30)
     bl.remove_queue(ferry)
     return out
 
