@@ -92,7 +92,8 @@ int HttpUploader::Probe() {
 
 // TLS failures get OpenSSL's reason (left in this thread's error queue) and the verify result.
 std::string HttpUploader::DescribeFailure(httplib::Error e, bool fresh_connection) {
-  std::string reason = TakeOpenSslError();
+  // Plain HTTP never touches OpenSSL: its error queue would initialize libcrypto (1.3 MiB).
+  std::string reason = https_ ? TakeOpenSslError() : std::string();
   if (e == httplib::Error::Write && reason.empty() && fresh_connection && https_) {
     // Maybe a refusal at the end of a TLS 1.3 handshake, whose reason nobody read.
     client_->stop();
@@ -136,7 +137,7 @@ UploadResponse HttpUploader::Send(const UploadRequest& req) {
   headers.emplace("Content-Type", "application/x-ndjson");
   UploadResponse out;
   bool fresh_connection = client_->is_socket_open() == 0;
-  ERR_clear_error();
+  if (https_) ERR_clear_error();
   httplib::Request request;
   request.method = "POST";
   request.path = path_;

@@ -25,8 +25,9 @@ import s3harness  # tests/integration is on the path (benchlib)
 def fill(session, broker, n: int, publishers: int):
     ferry = bl.bench_ferry(session, broker, None, "fill", qos=1, upstream_url=bl.dead_url())
     pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, 1))
+    # stall: the last group of QoS 1 messages may wait storage.commit_interval_qos1 (30 s).
     t = bl.time_counter(bl.metric_reader(ferry, "ferry_records_stored_total"), n,
-                        lambda: not pub.running(), stall=15, timeout=1800)
+                        lambda: not pub.running(), stall=35, timeout=1800)
     pub.wait(120, check=False)
     assert t.reached, f"only {t.last_value:.0f} of {n} records stored"
     ferry.stop(30)
