@@ -1,4 +1,6 @@
-"""RSS and PSS of ferry right after start (/readyz 200), empty queue, default config.
+"""RSS, PSS and USS of ferry right after start (/readyz 200), empty queue, default config.
+PSS shares each page among the processes mapping it, so it is lower while another ferry (or
+anything linking the same libraries) runs; USS (private pages only) does not depend on others.
 usage: startup_rss.py BUILD_DIR [runs] [--smaps]"""
 import os, sys, time, collections
 from pathlib import Path
@@ -39,8 +41,10 @@ try:
         time.sleep(1.0)
         pid = f.proc.pid
         ru = rollup(pid)
-        out.append((ru["Rss"] / 1024, ru["Pss"] / 1024))
-        print(f"run {r+1}: RSS {ru['Rss']/1024:.2f} MiB  PSS {ru['Pss']/1024:.2f} MiB  anon {ru['Anonymous']/1024:.2f} MiB", flush=True)
+        uss = (ru["Private_Clean"] + ru["Private_Dirty"]) / 1024
+        out.append((ru["Rss"] / 1024, ru["Pss"] / 1024, uss))
+        print(f"run {r+1}: RSS {ru['Rss']/1024:.2f} MiB  PSS {ru['Pss']/1024:.2f} MiB  "
+              f"USS {uss:.2f} MiB  anon {ru['Anonymous']/1024:.2f} MiB", flush=True)
         if smaps and r == 0:
             for k, v in per_mapping(pid).most_common(25):
                 print(f"   {v:7d} KiB  {k}")
@@ -48,7 +52,8 @@ try:
             print(f"   threads: {threads}")
         f.stop(30)
         bl.remove_queue(f)
-    rs = sorted(o[0] for o in out); ps = sorted(o[1] for o in out)
-    print(f"median RSS {rs[len(rs)//2]:.2f} MiB, PSS {ps[len(ps)//2]:.2f} MiB")
+    rs = sorted(o[0] for o in out); ps = sorted(o[1] for o in out); us = sorted(o[2] for o in out)
+    print(f"median RSS {rs[len(rs)//2]:.2f} MiB, PSS {ps[len(ps)//2]:.2f} MiB, "
+          f"USS {us[len(us)//2]:.2f} MiB")
 finally:
     s.close(True)
