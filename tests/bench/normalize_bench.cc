@@ -2,16 +2,21 @@
 // ../shared/data/devices (and tests/fixtures/devices for the families kept in this repository)
 // through its example config, against just parsing the same payloads with nlohmann::json in
 // the same run (the floor any JSON normalizer pays). Records per second differ from messages
-// per second where a route explodes a message into several records.
+// per second where a route explodes a message into several records. "with line" adds what the
+// intake does next with each record: writing its line (AppendRecordBody) into one buffer per pass.
 //
-// Usage: ferry-normalize-bench [--runs N] [--min-ms MS] [--only FAMILY] [SOURCE_DIR [DEVICES_DIR]]
+// Usage: ferry-normalize-bench [--runs N] [--min-ms MS] [--passes P] [--only FAMILY]
+//                              [SOURCE_DIR [DEVICES_DIR]]
 // Prints a Markdown table: medians of N runs (default 5); each run times at least MS
-// milliseconds (default 300) of each side, normalize and parse interleaved.
+// milliseconds (default 300) of each side, normalize and parse interleaved. --passes P: exactly
+// P passes over each family's messages instead (for instruction counts under callgrind:
+// `valgrind --tool=callgrind ferry-normalize-bench --runs 1 --passes 20 --only zigbee2mqtt`).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +24,7 @@
 
 #include "agent/config/config.h"
 #include "agent/normalize/normalizer.h"
+#include "agent/record/record.h"
 
 namespace {
 
@@ -55,16 +61,21 @@ std::vector<Msg> LoadMessages(const std::string& path) {
   return out;
 }
 
+// With --passes: that many passes over each set, whatever the time (for callgrind).
+int g_passes = 0;
+
 // Seconds per message of `body` over `msgs`, repeating the set for at least `min_ms`.
+// Not inlined, so callgrind reports each side's inclusive cost under its own name.
 template <typename Body>
-double SecondsPerMessage(const std::vector<Msg>& msgs, int64_t min_ms, Body body) {
+[[gnu::noinline]] double SecondsPerMessage(const std::vector<Msg>& msgs, int64_t min_ms,
+                                           Body body) {
   size_t done = 0;
   auto start = Clock::now();
   auto deadline = start + std::chrono::milliseconds(min_ms);
   do {
     for (const Msg& m : msgs) body(m);
     done += msgs.size();
-  } while (Clock::now() < deadline);
+  } while (g_passes > 0 ? done < msgs.size() * g_passes : Clock::now() < deadline);
   return std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(done);
 }
 
@@ -147,6 +158,7 @@ struct Row {
   size_t messages;
   size_t records;  // per pass over the messages
   double normalize_per_s;
+  double line_per_s;  // normalize and write each record's line
   double parse_per_s;
 };
 
@@ -164,17 +176,43 @@ Row Measure(const std::string& family, const std::vector<Msg>& msgs, const Norma
   };
   for (const Msg& m : msgs) normalize(m);
   size_t per_pass = records;
+  static const std::map<std::string, std::string> kGatewayLabels = {{"site", "bench"}};
+  std::string lines;
+  auto append = [&](const Msg& m, const ferry::agent::Normalized& r) {
+    ferry::agent::RecordEnvelope env;
+    env.gateway = "gw-bench";
+    env.topic = m.topic;
+    env.device = r.device;
+    env.ts_ms = r.ts_ms;
+    env.ts_from_payload = r.ts_from_payload;
+    env.received_ms = 1'795'256'100'000;
+    env.gateway_labels = &kGatewayLabels;
+    env.route_labels = &r.labels;
+    env.data = &r.data;
+    ferry::agent::AppendRecordBody(env, lines);
+  };
+  auto normalize_line = [&](const Msg& m) {
+    if (&m == &msgs.front()) lines.clear();
+    ferry::agent::Normalized out;
+    DeadLetterReason reason;
+    auto outcome = n.Normalize({m.topic, m.payload, 1'795'256'100'000}, &out, &reason, &more);
+    if (outcome != ferry::agent::Outcome::kRecord) return;
+    append(m, out);
+    for (const ferry::agent::Normalized& r : more) append(m, r);
+  };
   auto parse = [&](const Msg& m) {
     json v = json::parse(m.payload, nullptr, /*allow_exceptions=*/false);
     sink += static_cast<int>(v.type());
   };
-  std::vector<double> norm_s, parse_s;
+  std::vector<double> norm_s, line_s, parse_s;
   for (int r = 0; r < runs; ++r) {
     norm_s.push_back(SecondsPerMessage(msgs, min_ms, normalize));
+    line_s.push_back(SecondsPerMessage(msgs, min_ms, normalize_line));
     parse_s.push_back(SecondsPerMessage(msgs, min_ms, parse));
   }
-  if (sink == 42) std::puts("");  // keeps the work observable
-  return {family, msgs.size(), per_pass, 1 / Median(norm_s), 1 / Median(parse_s)};
+  if (sink == 42 || lines.size() == 1) std::puts("");  // keeps the work observable
+  return {
+      family, msgs.size(), per_pass, 1 / Median(norm_s), 1 / Median(line_s), 1 / Median(parse_s)};
 }
 
 }  // namespace
@@ -190,6 +228,8 @@ int main(int argc, char** argv) {
       runs = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--only" && i + 1 < argc) {
       only = argv[++i];
+    } else if (arg == "--passes" && i + 1 < argc) {
+      g_passes = std::max(1, std::atoi(argv[++i]));
     } else if (arg == "--min-ms" && i + 1 < argc) {
       min_ms = std::max(1, std::atoi(argv[++i]));
     } else {
@@ -199,9 +239,9 @@ int main(int argc, char** argv) {
   std::string source = dirs.size() > 0 ? dirs[0] : FERRY_SOURCE_DIR;
   std::string devices = dirs.size() > 1 ? dirs[1] : source + "/../shared/data/devices";
   std::printf(
-      "| family | messages | records | normalize msg/s | records/s | parse-only msg/s | "
-      "normalize / parse |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+      "| family | messages | records | normalize msg/s | records/s | with line msg/s | "
+      "parse-only msg/s | normalize / parse | with line / parse |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const char* family : kFamilies) {
     if (!only.empty() && only != family) continue;
     auto config = ferry::agent::LoadConfig(source + "/config/examples/" + family + ".json");
@@ -214,9 +254,10 @@ int main(int argc, char** argv) {
     Row row = Measure(family, msgs, Normalizer(config->routes), runs, min_ms);
     double records_per_s = row.normalize_per_s * static_cast<double>(row.records) /
                            static_cast<double>(std::max<size_t>(row.messages, 1));
-    std::printf("| %s | %zu | %zu | %.0f | %.0f | %.0f | %.2fx |\n", row.family.c_str(),
-                row.messages, row.records, row.normalize_per_s, records_per_s, row.parse_per_s,
-                row.parse_per_s / row.normalize_per_s);
+    std::printf("| %s | %zu | %zu | %.0f | %.0f | %.0f | %.0f | %.2fx | %.2fx |\n",
+                row.family.c_str(), row.messages, row.records, row.normalize_per_s, records_per_s,
+                row.line_per_s, row.parse_per_s, row.parse_per_s / row.normalize_per_s,
+                row.parse_per_s / row.line_per_s);
     std::fflush(stdout);
   }
   if (only.empty() || only == "sparkplug") SparkplugAgainstJson(runs, min_ms);
