@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "agent/normalize/utf8.h"
+#include "agent/record/json_write.h"
 #include "platform/log.h"
 
 namespace ferry::agent {
@@ -157,8 +158,7 @@ void AppendRecordBody(const RecordEnvelope& rec, std::string& out) {
   if (rec.data == nullptr || rec.data->is_null()) {
     out += "{}";
   } else {
-    // The one allocation per record left: nlohmann's public API only dumps into a new string.
-    out += rec.data->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    AppendJson(*rec.data, out);
   }
   if (!rec.transform.empty()) {
     out += ",\"transform\":{\"name\":";
