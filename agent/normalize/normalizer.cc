@@ -157,7 +157,8 @@ const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_
   *is_decoded = false;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const RouteRule& rule = routes_[i];
-    std::string why;
+    std::string_view why;   // "": the route applies (a view: most routes pass without a copy)
+    std::string why_match;  // why the match conditions do not hold
     if (!rule.topic.Match(msg.topic, levels, captures)) {
       why = "topic does not match";
     } else if (!ShapeMatches(rule.shape, msg.payload)) {
@@ -165,9 +166,14 @@ const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_
     } else if (!rule.match.empty()) {
       DeadLetterReason reason;
       Outcome o = Decode(rule, msg, rule.value_field.Render(*captures), decoded, &reason);
-      if (o == Outcome::kRecord && rule.match.Matches(*decoded, &why)) *is_decoded = true;
-      if (o == Outcome::kIgnored) why = "match: the payload is empty and empty_payload is ignore";
-      if (o == Outcome::kDeadLetter) why = "match: the payload does not decode: " + reason.text;
+      if (o == Outcome::kRecord && rule.match.Matches(*decoded, &why_match)) *is_decoded = true;
+      if (o == Outcome::kIgnored) {
+        why_match = "match: the payload is empty and empty_payload is ignore";
+      }
+      if (o == Outcome::kDeadLetter) {
+        why_match = "match: the payload does not decode: " + reason.text;
+      }
+      why = why_match;
     }
     if (why.empty()) {
       *index = static_cast<int>(i);
@@ -175,7 +181,7 @@ const RouteRule& Normalizer::Select(const Message& msg, std::vector<std::string_
     }
     if (why_not != nullptr) {
       why_not->push_back("route " + std::to_string(i) + " (topic \"" + rule.topic.text() +
-                         "\"): " + why);
+                         "\"): " + std::string(why));
     }
   }
   captures->clear();
