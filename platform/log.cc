@@ -6,6 +6,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -48,31 +49,63 @@ void SetLogLevel(LogLevel level) { g_level = level; }
 void SetLogFormat(LogFormat format) { g_format = format; }
 bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
 
-std::string FormatRfc3339Millis(int64_t unix_ms) {
+namespace {
+
+// "YYYY-MM-DDTHH:MM:SS" into `buf` (at least 24 bytes, NUL-terminated); its length.
+size_t FormatSecond(int64_t secs, char* buf) {
+  CivilTime c = ToUtcCivil(secs);
+  if (c.year < 0 || c.year > 9999) {  // as printf writes them ("-001", "10000"), cut to 23
+    snprintf(buf, 24, "%04d-%02u-%02uT%02d:%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
+             c.second);
+    return strlen(buf);
+  }
+  auto two = [](char* p, unsigned v) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+  };
+  two(buf, static_cast<unsigned>(c.year) / 100);
+  two(buf + 2, static_cast<unsigned>(c.year) % 100);
+  buf[4] = '-';
+  two(buf + 5, c.month);
+  buf[7] = '-';
+  two(buf + 8, c.day);
+  buf[10] = 'T';
+  two(buf + 11, static_cast<unsigned>(c.hour));
+  buf[13] = ':';
+  two(buf + 14, static_cast<unsigned>(c.minute));
+  buf[16] = ':';
+  two(buf + 17, static_cast<unsigned>(c.second));
+  buf[19] = '\0';
+  return 19;
+}
+
+}  // namespace
+
+void AppendRfc3339Millis(int64_t unix_ms, std::string& out) {
   int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
   int ms = static_cast<int>(unix_ms - secs * 1000);
   // Records arrive in bursts within the same second: format the date part once per second.
   // Two slots, since a record carries two times (event and receipt) that often differ.
   thread_local int64_t cached_secs[2] = {INT64_MIN, INT64_MIN};
   thread_local char cached[2][24];
+  thread_local size_t cached_len[2];
   thread_local int next_slot = 0;
   int slot = secs == cached_secs[0] ? 0 : (secs == cached_secs[1] ? 1 : -1);
   if (slot < 0) {
     slot = next_slot;
     next_slot ^= 1;
-    CivilTime c = ToUtcCivil(secs);
-    snprintf(cached[slot], sizeof cached[slot], "%04d-%02u-%02uT%02d:%02d:%02d", c.year, c.month,
-             c.day, c.hour, c.minute, c.second);
+    cached_len[slot] = FormatSecond(secs, cached[slot]);
     cached_secs[slot] = secs;
   }
-  std::string out(cached[slot]);
-  char frac[6] = {'.',
-                  static_cast<char>('0' + ms / 100),
-                  static_cast<char>('0' + ms / 10 % 10),
-                  static_cast<char>('0' + ms % 10),
-                  'Z',
-                  '\0'};
-  out.append(frac, 5);
+  out.append(cached[slot], cached_len[slot]);
+  char frac[5] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10), 'Z'};
+  out.append(frac, sizeof frac);
+}
+
+std::string FormatRfc3339Millis(int64_t unix_ms) {
+  std::string out;
+  AppendRfc3339Millis(unix_ms, out);
   return out;
 }
 

@@ -52,5 +52,7 @@ class LogThrottle {
 
 // RFC 3339 UTC with milliseconds: 2026-11-21T10:15:00.123Z.
 std::string FormatRfc3339Millis(int64_t unix_ms);
+// The same, appended to `out` (no string of its own: the record line's two times).
+void AppendRfc3339Millis(int64_t unix_ms, std::string& out);
 
 }  // namespace ferry::platform

@@ -148,10 +148,10 @@ void AppendRecordBody(const RecordEnvelope& rec, std::string& out) {
     AppendJsonString(rec.device, out);
   }
   out += ",\"ts\":\"";
-  out += platform::FormatRfc3339Millis(rec.ts_ms);
+  platform::AppendRfc3339Millis(rec.ts_ms, out);
   out += rec.ts_from_payload ? "\",\"ts_source\":\"payload" : "\",\"ts_source\":\"received";
   out += "\",\"received_at\":\"";
-  out += platform::FormatRfc3339Millis(rec.received_ms);
+  platform::AppendRfc3339Millis(rec.received_ms, out);
   out += "\",\"labels\":";
   AppendLabels(rec.gateway_labels, rec.route_labels, out);
   out += ",\"data\":";
