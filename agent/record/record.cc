@@ -1,6 +1,8 @@
 #include "agent/record/record.h"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "agent/normalize/utf8.h"
 #include "agent/record/json_write.h"
@@ -14,6 +16,31 @@ using Labels = std::map<std::string, std::string>;
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 
 bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c >= 0x80; }
+
+// Whether any of the 8 bytes of `w` needs a look (NeedsEscape), in a few operations for all 8:
+// the "has a byte less than" and "has a zero byte" word tricks, which say exactly whether, not
+// where (so byte order does not matter). `& ~w` stands for `& ~quote` and `& ~backslash`: only
+// the high bits are kept, and '"' and '\\' have theirs clear.
+bool AnyNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t quote = w ^ (kOnes * '"');
+  uint64_t backslash = w ^ (kOnes * '\\');
+  uint64_t found = ((w - kOnes * 0x20) | (quote - kOnes) | (backslash - kOnes)) & ~w;
+  return ((found | w) & kHigh) != 0;
+}
+
+// The end of the run from `i` of bytes copied as they are.
+size_t PlainRunEnd(std::string_view s, size_t i) {
+  while (i + 8 <= s.size()) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, sizeof w);
+    if (AnyNeedsEscape(w)) break;
+    i += 8;
+  }
+  while (i < s.size() && !NeedsEscape(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
 
 void AppendEscapedChar(unsigned char c, std::string& out) {
   switch (c) {
@@ -50,8 +77,7 @@ void AppendEscapedChar(unsigned char c, std::string& out) {
 void AppendJsonStringBody(std::string_view s, std::string& out) {
   size_t i = 0;
   while (i < s.size()) {
-    size_t run = i;
-    while (run < s.size() && !NeedsEscape(static_cast<unsigned char>(s[run]))) ++run;
+    size_t run = PlainRunEnd(s, i);
     out.append(s.data() + i, run - i);
     i = run;
     if (i == s.size()) break;

@@ -122,6 +122,22 @@ TEST_CASE("the string escaper writes what nlohmann's dump writes") {
   }
 }
 
+TEST_CASE("a character to escape is found at every position of a long string") {
+  for (std::string special :
+       {std::string("\""), std::string("\\"), std::string("\n"), std::string(1, '\0'),
+        std::string("\x1f"), std::string("\x7f"), std::string("é"), std::string("\xe2\x82\xac"),
+        std::string("\xff"), std::string("\xe2\x82")}) {
+    for (size_t at = 0; at <= 24; ++at) {
+      std::string s = std::string(at, 'a') + special + std::string(24 - at, 'z');
+      CAPTURE(s);
+      CHECK(Escaped(s) == json(s).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+  CHECK(Escaped(std::string(40, ' ')) == "\"" + std::string(40, ' ') + "\"");
+  CHECK(Escaped("0123456789abcdef\x19") == R"("0123456789abcdef\u0019")");
+  CHECK(Escaped("0123456789abcdef!#[]~") == R"("0123456789abcdef!#[]~")");
+}
+
 TEST_CASE("invalid UTF-8 anywhere in the envelope or the data is replaced, never thrown") {
   json data = {{"unit",
                 "\xb0"
