@@ -89,18 +89,52 @@ void PlaceJson(json parsed, const DecodeOptions& options, json* data, bool* wrap
   Wrap(std::move(parsed), options.value_field, data, wrapped);
 }
 
+// nlohmann's own DOM builder (what json::parse uses), stopped at the first object or array
+// nested deeper than `max_depth`: the depth is checked in the parse, not by a pass before it.
+class DepthLimitedDom : public nlohmann::detail::json_sax_dom_parser<json> {
+ public:
+  DepthLimitedDom(json* result, int max_depth)
+      : json_sax_dom_parser(*result, /*allow_exceptions_=*/false), max_depth_(max_depth) {}
+  bool start_object(std::size_t n) { return Enter() && json_sax_dom_parser::start_object(n); }
+  bool end_object() { return Leave() && json_sax_dom_parser::end_object(); }
+  bool start_array(std::size_t n) { return Enter() && json_sax_dom_parser::start_array(n); }
+  bool end_array() { return Leave() && json_sax_dom_parser::end_array(); }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool Enter() {
+    too_deep_ = ++depth_ > max_depth_;
+    return !too_deep_;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+  int max_depth_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
 // The json rule; `trimmed` is the payload without surrounding whitespace.
+// Too deep wins over a syntax error anywhere, as when the depth was counted before the parse:
+// a parse stopped by the depth is too deep; one stopped by a syntax error is too deep if its
+// brackets (NestsDeeperThan, on this error path only) say so. On JSON that parses, the parse's
+// depth and the bracket count agree.
 bool DecodeJson(std::string_view trimmed, const DecodeOptions& options, json* data, bool* wrapped,
                 DeadLetterReason* reason) {
-  if ((trimmed.front() == '{' || trimmed.front() == '[') &&
-      NestsDeeperThan(trimmed, options.max_depth)) {
-    *reason = {DeadLetterCode::kTooDeep,
-               "JSON nested deeper than " + std::to_string(options.max_depth) + " levels"};
-    return false;
-  }
-  json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    *reason = {DeadLetterCode::kInvalidJson, InvalidJsonReason(trimmed)};
+  json parsed;
+  DepthLimitedDom dom(&parsed, options.max_depth);
+  bool ok = json::sax_parse(trimmed.data(), trimmed.data() + trimmed.size(), &dom,
+                            nlohmann::detail::input_format_t::json, /*strict=*/true,
+                            /*ignore_comments=*/false);
+  if (!ok) {
+    if (dom.too_deep() || ((trimmed.front() == '{' || trimmed.front() == '[') &&
+                           NestsDeeperThan(trimmed, options.max_depth))) {
+      *reason = {DeadLetterCode::kTooDeep,
+                 "JSON nested deeper than " + std::to_string(options.max_depth) + " levels"};
+    } else {
+      *reason = {DeadLetterCode::kInvalidJson, InvalidJsonReason(trimmed)};
+    }
     return false;
   }
   PlaceJson(std::move(parsed), options, data, wrapped);

@@ -251,6 +251,33 @@ TEST_CASE("JSON nested deeper than the limit is dead-lettered, not recursed into
       "");
 }
 
+TEST_CASE("too deep wins over a syntax error before or after the depth is reached") {
+  const std::string too_deep = "JSON nested deeper than 128 levels";
+  std::string deep = std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']');
+  CHECK(ReasonFor(deep) == too_deep);
+  CHECK(ReasonFor("{\"a\":x," + std::string(200, '[')) == too_deep);  // error first
+  CHECK(ReasonFor(std::string(200, '[') + "x") == too_deep);          // error after
+  CHECK(ReasonFor("[1,]" + std::string(200, '[')) == too_deep);
+  // Closed before the next opens: never deeper than the limit, so the syntax error is reported.
+  std::string wide;
+  for (int i = 0; i < 3; ++i) {
+    wide += std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  }
+  CHECK(ReasonFor(wide) ==
+        "invalid JSON at byte 257: syntax error while parsing value - unexpected '['; expected end "
+        "of input");
+  CHECK(ReasonFor("[" + std::string(kMaxJsonDepth, '{')) == too_deep);
+  CHECK(ReasonFor("[" + std::string(kMaxJsonDepth - 1, '{')) ==
+        "invalid JSON at byte 3: syntax error while parsing object key - unexpected '{'; expected "
+        "string literal");
+  // Brackets in strings, escaped quotes included, do not count.
+  std::string in_string = "[\"\\\"" + std::string(300, '[') + "\"]";
+  CHECK(ReasonFor(in_string) == "");
+  CHECK(ReasonFor(in_string + "x").starts_with("invalid JSON at byte"));
+  // A top-level scalar with brackets after it is invalid, however many.
+  CHECK(ReasonFor("1 " + std::string(300, '['), "json").starts_with("invalid JSON at byte"));
+}
+
 TEST_CASE("a 64 KiB key is kept") {
   std::string key(65536, 'k');
   CHECK(DataOf("{\"" + key + "\":1}").contains(key));
