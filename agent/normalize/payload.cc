@@ -16,6 +16,13 @@ constexpr std::array<std::string_view, 7> kNullWords = {"nan",  "NaN",  "NAN", "
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+// A JSON text that is not an object or array starts with one of these (RFC 8259: a string,
+// number, true, false or null), or with a UTF-8 byte order mark, which nlohmann skips.
+bool CanStartJsonScalar(char c) {
+  return c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n' ||
+         c == '\xEF';
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsJsonSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsJsonSpace(s.back())) s.remove_suffix(1);
@@ -224,6 +231,9 @@ bool DecodePayload(std::string_view payload, const DecodeOptions& options, json*
       if (trimmed.front() == '{' || trimmed.front() == '[') {
         return DecodeJson(trimmed, options, data, wrapped, reason);
       }
+      // Text is common here ("ON", "online"): what cannot start a JSON value is not parsed,
+      // as nlohmann builds its error message even when it throws nothing.
+      if (!CanStartJsonScalar(trimmed.front())) break;
       if (json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
           !parsed.is_discarded()) {
         PlaceJson(std::move(parsed), options, data, wrapped);

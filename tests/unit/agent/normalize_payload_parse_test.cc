@@ -1,5 +1,7 @@
-// The JSON depth limit, checked in the parse (payload.cc's DepthLimitedDom), dead-letters each
-// payload as counting brackets before the parse did: random bracket soups, against that count.
+// How payload.cc parses stays what it gave before it parsed less: the JSON depth limit, checked
+// in the parse (DepthLimitedDom), dead-letters each payload as counting brackets before the
+// parse did (random bracket soups against that count); the auto rule skips the parse for text
+// that cannot be JSON and decodes every start byte as when it parsed all of them.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -75,6 +77,55 @@ TEST_CASE("the depth checked in the parse gives what counting brackets first gav
   CHECK(too_deep > 1000);
   CHECK(invalid > 1000);
   CHECK(ok > 1000);
+}
+
+}  // namespace
+}  // namespace ferry::agent
+
+namespace ferry::agent {
+namespace {
+
+// What the auto rule gave when it tried every payload that is not an object or array as JSON.
+json ParsedOrText(std::string_view t) {
+  json parsed = json::parse(t, nullptr, false);
+  if (parsed.is_discarded()) return json{{"value", ParsePlainValue(t)}};
+  return parsed.is_object() ? parsed : json{{"value", parsed}};
+}
+
+TEST_CASE("auto: text that cannot start JSON is not parsed, and decodes as before") {
+  std::vector<std::string> starts = {"\xEF\xBB\xBF", "\xC3\xA9", "\xE2\x82\xAC"};
+  for (int c = 1; c < 0x80; ++c) starts.emplace_back(1, static_cast<char>(c));
+  int as_json = 0;
+  for (const std::string& start : starts) {
+    for (std::string rest : {"", "1", "rue", "alse", "ull", "an", "\"", "x\"", " 5", "]", "1.5e3",
+                             "42", "true", "\"s\"", "N"}) {
+      std::string payload = start + rest;
+      std::string_view t = payload;
+      while (!t.empty() &&
+             (t.front() == ' ' || t.front() == '\t' || t.front() == '\n' || t.front() == '\r')) {
+        t.remove_prefix(1);
+      }
+      while (!t.empty() &&
+             (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+        t.remove_suffix(1);
+      }
+      if (t.empty() || t.front() == '{' || t.front() == '[') continue;
+      json data;
+      DeadLetterReason reason;
+      CAPTURE(payload);
+      REQUIRE(DecodePayload(payload, {}, &data, nullptr, &reason));
+      CHECK(data == ParsedOrText(t));
+      as_json += !json::parse(t, nullptr, false).is_discarded();
+    }
+  }
+  CHECK(as_json > 20);
+  json data;
+  DeadLetterReason reason;
+  REQUIRE(
+      DecodePayload("\xEF\xBB\xBF"
+                    "42",
+                    {}, &data, nullptr, &reason));
+  CHECK(data == json{{"value", 42}});  // nlohmann skips a byte order mark
 }
 
 }  // namespace
