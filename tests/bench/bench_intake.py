@@ -52,19 +52,26 @@ def slow_sync_wrapper() -> list:
 
 
 def measure_ferry(session, broker, landing, name: str, n: int, publishers: int, qos: int,
-                  end_to_end: bool, default_config: bool = False, wrapper: list = ()) -> dict:
-    """One ferry run: publish n messages and time stored (landing down) or delivered records."""
+                  end_to_end: bool, default_config: bool = False, wrapper: list = (),
+                  replay=None, routes: list | None = None) -> dict:
+    """One ferry run: publish n messages and time stored (landing down) or delivered records.
+    With `replay` (an ndjson corpus, ferry-pub --replay --loop) ferry subscribes to `#` and
+    normalizes with `routes`; records may then be fewer (ignored, dead letters) or more
+    (explode) than messages, and the figures are per record counted."""
     if default_config:
         ferry = bl.bench_ferry(session, broker, landing, name, qos=1, topics=("#",),
                                overrides=DEFAULT_CONFIG)
     else:
+        extra = {"topics": ("#",), "routes": routes} if replay is not None else {}
         ferry = bl.bench_ferry(session, broker, landing, name, qos=qos,
-                               upstream_url=None if landing else bl.dead_url(), start=False)
+                               upstream_url=None if landing else bl.dead_url(), start=False,
+                               **extra)
         ferry.start(wrapper=wrapper)
     ps = bl.proc_stat(ferry)
     cpu0, wr0 = ps.cpu_seconds(), ps.write_bytes()
     t0 = time.monotonic()
-    pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, qos))
+    pub = bl.start_pub(session, bl.pub_argv(broker, n, publishers, qos, replay=replay,
+                                            loop=replay is not None))
     counter = "ferry_records_delivered_total" if end_to_end else "ferry_records_stored_total"
     # CPU up to the last record counted: a last group of QoS 1 messages waiting
     # storage.commit_interval_qos1 (30 s) is not counted, nor are the 5 s of stall that tell.

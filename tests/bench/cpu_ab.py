@@ -17,6 +17,11 @@ over that window per million records, with peak RSS (VmHWM) and the rate.
 Prints every run (with the 1-minute load average when it started), the median per build, the
 ratio of the medians to the first build, and the median of the paired per-run ratios.
 ferry-pub and ferry-landing come from --tools (default: the last build).
+
+--corpus: the real device corpus instead (bench_wire's: ../shared/data/devices except the hostile
+inputs, looped by ferry-pub --replay), ferry subscribed to `#` with the demo's routes (every
+family); ignored messages and dead letters make fewer records than messages, so n is messages
+sent and the figure is per record counted.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--publishers", type=int, default=4, help="concurrent publishers (4)")
     p.add_argument("--tools", type=Path, help="build with ferry-pub and ferry-landing (the last)")
     p.add_argument("--json", type=Path, help="write every measurement here")
+    p.add_argument("--corpus", action="store_true",
+                   help="publish the real device corpus with the demo's routes")
     a = p.parse_args()
     a.builds = [b.split("=", 1) if "=" in b else [Path(b).name, b] for b in a.builds]
     a.builds = [(name, Path(d).resolve()) for name, d in a.builds]
@@ -72,6 +79,10 @@ def main() -> int:
 
     harness = bl.harness
     session = harness.Session("bench-cpu-ab")
+    replay = routes = None
+    if a.corpus:
+        import bench_wire
+        replay, routes = bench_wire.corpus(session), bench_wire.ROUTES
     # Copies, so a rebuild of a build directory during the runs changes nothing.
     bins = {}
     for name, d in a.builds:
@@ -94,7 +105,8 @@ def main() -> int:
                         load = load1()
                         got = bench_intake.measure_ferry(
                             session, broker, landing, f"ferry-{name}-r{r}-q{qos}-{mode}", a.n,
-                            a.publishers, qos, end_to_end=mode == "e2e")
+                            a.publishers, qos, end_to_end=mode == "e2e", replay=replay,
+                            routes=routes)
                         if landing:
                             landing.stop()
                         row = {"run": r + 1, "build": name, "qos": qos, "mode": mode,
@@ -118,7 +130,8 @@ def main() -> int:
 
 def report(a: argparse.Namespace, runs: list[dict]) -> None:
     ref = a.builds[0][0]
-    print(f"\nn={a.n:,}, {a.publishers} publishers, {a.runs} interleaved runs; "
+    what = "device corpus (demo routes)" if a.corpus else "synthetic zigbee2mqtt payload"
+    print(f"\nn={a.n:,}, {what}, {a.publishers} publishers, {a.runs} interleaved runs; "
           f"ratios against {ref}\n")
     print("| QoS, mode | build | CPU s per million, median | ratio of medians | median of "
           "paired ratios | every run (load1) | rec/s, median | peak RSS MiB, median |")
