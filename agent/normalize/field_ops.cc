@@ -111,9 +111,28 @@ void NullEverywhere(json* v, const std::vector<std::string>& texts,
 }
 
 // Adds the members of `value` (an object) to `out` under "<prefix><separator><key>", nested
-// objects recursively; `prefix` is restored on return.
+// objects recursively; `prefix` is restored on return. A name already in `out` takes the value.
+// Each member's map node moves to `out` under its new name: nothing is allocated for it unless
+// the new name outgrows the old one's buffer.
 void FlattenInto(json&& value, std::string& prefix, std::string_view separator, json* out) {
   size_t keep = prefix.size();
+  if (value.is_object() && out->is_object()) {
+    auto& members = value.get_ref<json::object_t&>();
+    auto& target = out->get_ref<json::object_t&>();
+    while (!members.empty()) {
+      auto node = members.extract(members.begin());
+      prefix.append(separator).append(node.key());
+      if (node.mapped().is_object() && !node.mapped().empty()) {
+        FlattenInto(std::move(node.mapped()), prefix, separator, out);
+      } else {
+        node.key() = prefix;
+        auto placed = target.insert(std::move(node));
+        if (!placed.inserted) placed.position->second = std::move(placed.node.mapped());
+      }
+      prefix.resize(keep);
+    }
+    return;
+  }
   for (auto& [key, child] : value.items()) {
     prefix.append(separator).append(key);
     if (child.is_object() && !child.empty()) {

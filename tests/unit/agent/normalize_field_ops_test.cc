@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace ferry::agent {
 namespace {
@@ -174,6 +176,59 @@ TEST_CASE("flatten joins nested object keys and keeps arrays and empty objects")
   json deep = {{"x", {{"y", {{"z", {{"w", 1}}}}}}}};
   Flatten(&deep, "");
   CHECK(deep == json{{"xyzw", 1}});
+}
+
+// Flatten as it was before it moved map nodes: each leaf copied under its new name.
+void OldFlattenInto(json&& value, std::string& prefix, std::string_view separator, json* out) {
+  size_t keep = prefix.size();
+  for (auto& [key, child] : value.items()) {
+    prefix.append(separator).append(key);
+    if (child.is_object() && !child.empty()) {
+      OldFlattenInto(std::move(child), prefix, separator, out);
+    } else {
+      (*out)[prefix] = std::move(child);
+    }
+    prefix.resize(keep);
+  }
+}
+
+void OldFlatten(json* data, std::string_view separator) {
+  if (!data->is_object()) return;
+  std::vector<std::string> nested;
+  for (const auto& [key, value] : data->items()) {
+    if (value.is_object() && !value.empty()) nested.push_back(key);
+  }
+  std::string prefix;
+  for (std::string& key : nested) {
+    auto it = data->find(key);
+    json child = std::move(*it);
+    data->erase(it);
+    prefix = std::move(key);
+    OldFlattenInto(std::move(child), prefix, separator, data);
+  }
+}
+
+json RandomNested(std::mt19937& rng, int depth) {
+  static const char* const kKeys[] = {"a", "b", "a_b", "b_a", "a_b_a", "", "_", "long_name_x"};
+  json o = json::object();
+  for (int n = static_cast<int>(rng() % 4); n > 0; --n) {
+    std::string key = kKeys[rng() % 8];
+    o[key] =
+        depth < 3 && rng() % 2 ? RandomNested(rng, depth + 1) : json(static_cast<int>(rng() % 100));
+  }
+  return o;
+}
+
+TEST_CASE("flatten gives what copying each leaf gave, name clashes included") {
+  std::mt19937 rng(15);
+  for (int i = 0; i < 20000; ++i) {
+    json data = RandomNested(rng, 0);
+    json want = data;
+    OldFlatten(&want, "_");
+    CAPTURE(data.dump());
+    Flatten(&data, "_");
+    REQUIRE(data == want);
+  }
 }
 
 TEST_CASE("the operations run in their documented order") {
