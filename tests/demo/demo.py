@@ -247,7 +247,7 @@ def main():
             c, q = s.get("counters", {}), s.get("queue", {})
             print(f"[{time.time() - start:5.0f}s] received {c.get('records_received', '-')}  "
                   f"delivered {c.get('records_delivered', '-')}  queued {q.get('records', '-')}  "
-                  f"dead letters {s.get('dead_letters', '-')}  upstream {s.get('upstream', {}).get('state', '-')}  "
+                  f"ignored by a route {c.get('records_ignored', '-')}  dead letters {s.get('dead_letters', '-')}  upstream {s.get('upstream', {}).get('state', '-')}  "
                   f"landing files {len(landed(root))}", flush=True)
     except KeyboardInterrupt:
         pass
