@@ -76,8 +76,9 @@ def run(session, backlog: int, publishers: int, runs: int) -> list[bl.Row]:
         landing.stop()
         ferry = bl.bench_ferry(session, broker, landing, f"ferry-s{r}", qos=1)
         pub = bl.start_pub(session, bl.pub_argv(broker, backlog, publishers, 1))
+        # stall: the last group of QoS 1 messages may wait storage.commit_interval_qos1 (30 s).
         t = bl.time_counter(bl.metric_reader(ferry, "ferry_records_stored_total"), backlog,
-                            lambda: not pub.running(), timeout=3600)
+                            lambda: not pub.running(), stall=35, timeout=3600)
         pub.wait(120, check=False)
         assert t.reached, f"only {t.last_value:.0f} of {backlog} stored"
         rows["hwm_fill"].values.append(bl.proc_stat(ferry).hwm_mib())
