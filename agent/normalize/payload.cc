@@ -122,6 +122,21 @@ class DepthLimitedDom : public nlohmann::detail::json_sax_dom_parser<json> {
   bool too_deep_ = false;
 };
 
+// `trimmed` parsed as one JSON text into `*parsed` by the depth-limited DOM builder: false on a
+// syntax error or a nesting deeper than `max_depth` (then `*too_deep`).
+bool ParseDepthLimited(std::string_view trimmed, int max_depth, json* parsed, bool* too_deep) {
+  DepthLimitedDom dom(parsed, max_depth);
+  bool ok = json::sax_parse(trimmed.data(), trimmed.data() + trimmed.size(), &dom,
+                            nlohmann::detail::input_format_t::json, /*strict=*/true,
+                            /*ignore_comments=*/false);
+  *too_deep = dom.too_deep();
+  return ok;
+}
+
+std::string TooDeepReason(int max_depth) {
+  return "JSON nested deeper than " + std::to_string(max_depth) + " levels";
+}
+
 // The json rule; `trimmed` is the payload without surrounding whitespace.
 // Too deep wins over a syntax error anywhere, as when the depth was counted before the parse:
 // a parse stopped by the depth is too deep; one stopped by a syntax error is too deep if its
@@ -130,15 +145,11 @@ class DepthLimitedDom : public nlohmann::detail::json_sax_dom_parser<json> {
 bool DecodeJson(std::string_view trimmed, const DecodeOptions& options, json* data, bool* wrapped,
                 DeadLetterReason* reason) {
   json parsed;
-  DepthLimitedDom dom(&parsed, options.max_depth);
-  bool ok = json::sax_parse(trimmed.data(), trimmed.data() + trimmed.size(), &dom,
-                            nlohmann::detail::input_format_t::json, /*strict=*/true,
-                            /*ignore_comments=*/false);
-  if (!ok) {
-    if (dom.too_deep() || ((trimmed.front() == '{' || trimmed.front() == '[') &&
-                           NestsDeeperThan(trimmed, options.max_depth))) {
-      *reason = {DeadLetterCode::kTooDeep,
-                 "JSON nested deeper than " + std::to_string(options.max_depth) + " levels"};
+  bool too_deep = false;
+  if (!ParseDepthLimited(trimmed, options.max_depth, &parsed, &too_deep)) {
+    if (too_deep || ((trimmed.front() == '{' || trimmed.front() == '[') &&
+                     NestsDeeperThan(trimmed, options.max_depth))) {
+      *reason = {DeadLetterCode::kTooDeep, TooDeepReason(options.max_depth)};
     } else {
       *reason = {DeadLetterCode::kInvalidJson, InvalidJsonReason(trimmed)};
     }
@@ -226,7 +237,7 @@ bool DecodePayload(std::string_view payload, const DecodeOptions& options, json*
     case PayloadMode::kText:
     case PayloadMode::kSparkplug:
       break;
-    case PayloadMode::kAuto:
+    case PayloadMode::kAuto: {
       // Starting with '{' or '[' it was meant as JSON: a parse error is an error, not text.
       if (trimmed.front() == '{' || trimmed.front() == '[') {
         return DecodeJson(trimmed, options, data, wrapped, reason);
@@ -234,12 +245,19 @@ bool DecodePayload(std::string_view payload, const DecodeOptions& options, json*
       // Text is common here ("ON", "online"): what cannot start a JSON value is not parsed,
       // as nlohmann builds its error message even when it throws nothing.
       if (!CanStartJsonScalar(trimmed.front())) break;
-      if (json parsed = json::parse(trimmed.begin(), trimmed.end(), nullptr, false);
-          !parsed.is_discarded()) {
+      // Depth-limited too: after a byte order mark an object or array may follow, and
+      // nothing else bounds its depth (the record line and the field operations recurse).
+      bool too_deep = false;
+      if (json parsed; ParseDepthLimited(trimmed, options.max_depth, &parsed, &too_deep)) {
         PlaceJson(std::move(parsed), options, data, wrapped);
         return true;
       }
+      if (too_deep) {
+        *reason = {DeadLetterCode::kTooDeep, TooDeepReason(options.max_depth)};
+        return false;
+      }
       break;
+    }
   }
   Wrap(ParsePlainValue(trimmed), options.value_field, data, wrapped);
   return true;

@@ -42,7 +42,8 @@ struct DecodeOptions {
 //   kEmptyPayload         "empty payload", "payload is only whitespace",
 //   kInvalidUtf8          "payload is not valid UTF-8 (byte N)"  N = the first bad byte, from 0,
 //   kInvalidJson          "invalid JSON at byte N: <parser message>",
-//   kTooDeep              "JSON nested deeper than N levels"     N = options.max_depth,
+//   kTooDeep              "JSON nested deeper than N levels"     N = options.max_depth (in
+//                         the auto mode too, also past a UTF-8 byte order mark),
 //   kInvalidLineProtocol  "invalid line protocol at byte N: <what>",
 //   kInvalidSparkplug     "sparkplug: match conditions cannot test a Sparkplug payload".
 bool DecodePayload(std::string_view payload, const DecodeOptions& options, nlohmann::json* data,

@@ -1,7 +1,8 @@
 // How payload.cc parses stays what it gave before it parsed less: the JSON depth limit, checked
 // in the parse (DepthLimitedDom), dead-letters each payload as counting brackets before the
 // parse did (random bracket soups against that count); the auto rule skips the parse for text
-// that cannot be JSON and decodes every start byte as when it parsed all of them.
+// that cannot be JSON and decodes every start byte as when it parsed all of them; past a byte
+// order mark its parse is depth-limited too.
 #include <doctest/doctest.h>
 
 #include <random>
@@ -126,6 +127,42 @@ TEST_CASE("auto: text that cannot start JSON is not parsed, and decodes as befor
                     "42",
                     {}, &data, nullptr, &reason));
   CHECK(data == json{{"value", 42}});  // nlohmann skips a byte order mark
+}
+
+}  // namespace
+}  // namespace ferry::agent
+
+namespace ferry::agent {
+namespace {
+
+// After a byte order mark the auto rule handed the payload to nlohmann unbounded: a 1 MiB
+// message of a BOM and 500000 '[' was taken as a record, and writing its line (AppendJson, as
+// dump before it) recursed once per level until the stack overflowed (SIGSEGV).
+TEST_CASE("regression: the auto rule bounds the depth after a byte order mark too") {
+  const std::string kBom = "\xEF\xBB\xBF";
+  for (PayloadMode mode : {PayloadMode::kAuto, PayloadMode::kJson}) {
+    for (int levels : {129, 500000}) {
+      json data;
+      DeadLetterReason reason;
+      CAPTURE(levels);
+      REQUIRE_FALSE(DecodePayload(kBom + std::string(levels, '[') + std::string(levels, ']'),
+                                  {mode, "value", kMaxJsonDepth}, &data, nullptr, &reason));
+      CHECK(reason.code == DeadLetterCode::kTooDeep);
+      CHECK(reason.text == "JSON nested deeper than 128 levels");
+    }
+    json data;
+    DeadLetterReason reason;
+    REQUIRE(DecodePayload(kBom + std::string(128, '[') + std::string(128, ']'),
+                          {mode, "value", kMaxJsonDepth}, &data, nullptr, &reason));
+    REQUIRE(DecodePayload(kBom + " {\"a\":[1,{\"b\":2}]}", {mode, "value", 3}, &data, nullptr,
+                          &reason));
+    CHECK(data == json{{"a", {1, {{"b", 2}}}}});
+  }
+  // Not JSON after the mark: text, as before.
+  json data;
+  DeadLetterReason reason;
+  REQUIRE(DecodePayload(kBom + "[x", {}, &data, nullptr, &reason));
+  CHECK(data == json{{"value", kBom + "[x"}});
 }
 
 }  // namespace
