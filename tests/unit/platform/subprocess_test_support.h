@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -96,6 +97,18 @@ inline std::string WaitEnded(platform::ChildProcess* child, int timeout_ms = 10'
   return "";
 }
 
+// The command line of process `pid`, empty when it has ended. A process that ends while its
+// file is read fails the read with ESRCH: an ifstream throws there (seen under load).
+inline std::string CmdlineOf(const char* pid) {
+  std::string cmdline;
+  int fd = open((std::string("/proc/") + pid + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return cmdline;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) cmdline.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return cmdline;
+}
+
 // How many processes have `token` in their command line.
 inline int ProcessesWith(const std::string& token) {
   int count = 0;
@@ -103,9 +116,7 @@ inline int ProcessesWith(const std::string& token) {
   if (!proc) return -1;
   while (dirent* e = readdir(proc)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(token) != std::string::npos) ++count;
+    if (CmdlineOf(e->d_name).find(token) != std::string::npos) ++count;
   }
   closedir(proc);
   return count;
