@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config/config.h"
@@ -17,9 +18,10 @@
 
 namespace ferry::agent {
 
+// Topic and payload are views: AckGate keeps a held group's bytes in one buffer.
 struct ReceivedMessage {
-  std::string topic;
-  std::string payload;
+  std::string_view topic;
+  std::string_view payload;
   int64_t received_ms = 0;       // wall clock, for the record
   int64_t received_mono_ms = 0;  // monotonic clock, for expiry
   int qos = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "platform/log.h"
+#include "storage/buffers.h"
 
 namespace ferry::agent {
 
@@ -67,15 +68,21 @@ void AckGate::Hold(const InboundMessage& msg) {
   }
   due_ms_ = std::min(started_ms_ + wait, last_write_ms_ + HoldLimitMs());
   if (msg.qos == 1) ++qos1_count_;
-  if (count_ == group_.size()) group_.emplace_back();
+  if (count_ == group_.size()) {
+    group_.emplace_back();
+    at_.emplace_back();
+  }
+  at_[count_] = bytes_held_.size();
   ReceivedMessage& m = group_[count_++];
-  m.topic.assign(msg.topic);
   m.full_size = msg.payload.size();
   m.mid = msg.mid;
   m.hash = hash;
   m.oversize = msg.payload.size() > config_.mqtt.max_payload;
   // An oversize payload is kept only in part, for the dead letter that explains it.
-  m.payload.assign(msg.payload.substr(0, m.oversize ? 1024 : msg.payload.size()));
+  std::string_view payload = msg.payload.substr(0, m.oversize ? 1024 : msg.payload.size());
+  bytes_held_.append(msg.topic).append(payload);
+  m.topic = {nullptr, msg.topic.size()};  // BindViews points them into bytes_held_
+  m.payload = {nullptr, payload.size()};
   m.received_ms = clock_.WallMillis();
   m.received_mono_ms = now;
   m.qos = msg.qos;
@@ -108,6 +115,7 @@ Status AckGate::Commit() {
   // A group that waited as long as the forwarder's linger would have is a batch already: it
   // becomes one in its own commit (when no batch waits to be sent), saving the batch's commit.
   bool as_batch = clock_.MonotonicMillis() - started_ms_ >= config_.upstream.batch_linger_ms;
+  BindViews();
   Status st = intake_.Store({group_.data(), count_}, as_batch);
   if (st.ok()) {
     ++metrics_.intake_commits;
@@ -132,6 +140,15 @@ void AckGate::CountLostQos0(const Status& why) {
                                    why.ToString() + ") and the broker does not resend QoS 0");
 }
 
+void AckGate::BindViews() {
+  std::string_view all = bytes_held_;
+  for (size_t i = 0; i < count_; ++i) {
+    ReceivedMessage& m = group_[i];
+    m.topic = all.substr(at_[i], m.topic.size());
+    m.payload = all.substr(at_[i] + m.topic.size(), m.payload.size());
+  }
+}
+
 void AckGate::Forget() {
   count_ = 0;
   qos1_count_ = 0;
@@ -139,14 +156,13 @@ void AckGate::Forget() {
   // A large group leaves large buffers behind: give them back rather than keep the high-water
   // mark (up to storage.max_size / 8) for the life of the agent.
   constexpr size_t kKeepGroupSlots = 4096;
-  constexpr size_t kKeepPayloadBytes = 64 * 1024;
   if (group_.size() > kKeepGroupSlots) {
     group_.resize(kKeepGroupSlots);
     group_.shrink_to_fit();
+    at_.resize(kKeepGroupSlots);
+    at_.shrink_to_fit();
   }
-  for (ReceivedMessage& m : group_) {
-    if (m.payload.capacity() > kKeepPayloadBytes) std::string().swap(m.payload);
-  }
+  storage::ClearAndTrim(bytes_held_);
 }
 
 Status AckGate::CommitAndRelease(bool* stored) {
@@ -181,7 +197,9 @@ void AckGate::Leave() {
 void AckGate::ConnectionLost() {
   size_t kept = 0;
   for (size_t i = 0; i < count_; ++i) {
-    if (group_[i].qos == 0) std::swap(group_[kept++], group_[i]);
+    if (group_[i].qos != 0) continue;
+    std::swap(at_[kept], at_[i]);
+    std::swap(group_[kept++], group_[i]);
   }
   count_ = kept;
   Status st = Commit();

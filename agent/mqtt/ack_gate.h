@@ -93,6 +93,8 @@ class AckGate {
   // budget.
   int64_t HoldLimitMs() const;
   void Forget();
+  // Points the held messages' views into bytes_held_ (which may have moved as it grew).
+  void BindViews();
   void CountLostQos0(const platform::Status& why);
 
   const Config& config_;
@@ -102,6 +104,11 @@ class AckGate {
   platform::Clock& clock_;
   RedeliveryFilter redelivery_;
   std::vector<ReceivedMessage> group_;  // reused: only the first count_ are live
+  // The held messages' topics and payloads, one after the other: one buffer sized by the group's
+  // bytes, not a string per slot that keeps the largest payload it ever held. at_[i] is where
+  // group_[i]'s topic starts; its payload follows it.
+  std::string bytes_held_;
+  std::vector<size_t> at_;
   size_t count_ = 0;
   size_t qos1_count_ = 0;
   uint64_t bytes_ = 0;         // topic and payload bytes of the held group

@@ -6,6 +6,7 @@
 
 #include "agent/mqtt/mqtt_source.h"
 #include "agent/normalize/normalizer.h"
+#include "storage/batch_assembler.h"
 #include "support/temp_dir.h"
 #include "unit/agent/fake_transport.h"
 
@@ -92,6 +93,18 @@ struct Rig {
 };
 
 std::string Reading(int i) { return R"({"temperature":)" + std::to_string(20 + i) + "}"; }
+
+// The NDJSON lines of everything queued, oldest first.
+std::string QueuedLines(storage::Queue& queue) {
+  auto plan = queue.NextBatch({1'000'000, 1ull << 40, true});
+  REQUIRE(plan.ok());
+  REQUIRE(plan->has_value());
+  storage::BatchAssembler assembler(0);
+  std::string lines;
+  uint32_t records = 0;
+  REQUIRE(assembler.Lines(**plan, &lines, &records).ok());
+  return lines;
+}
 
 }  // namespace
 
@@ -189,6 +202,54 @@ TEST_CASE("a lost connection keeps held QoS 0 messages and leaves QoS 1 ones to 
   CHECK(rig.Stored() == 2);
   CHECK(rig.transport.written_acks.empty());
   CHECK(!rig.gate.holding());
+}
+
+// The held group's bytes live in one buffer that grows while messages come and is reused: each
+// record must still get its own topic and payload, whatever the sizes and the order.
+TEST_CASE("a held group's topics and payloads reach the queue intact, across groups") {
+  GateRig rig;
+  std::vector<std::string> topics;
+  for (int group = 0; group < 3; ++group) {
+    for (int i = 0; i < 40; ++i) {
+      int n = group * 40 + i;
+      std::string topic = "sensors/" + std::string(static_cast<size_t>(n * 37 % 300), 'x') + "/" +
+                          std::to_string(n);
+      std::string payload = R"({"v":")" + std::string(static_cast<size_t>(n * 53 % 900), 'p') +
+                            R"(","n":)" + std::to_string(n) + "}";
+      rig.transport.Send(topic, payload, 1, static_cast<uint16_t>(n + 1));
+      topics.push_back(topic);
+    }
+    rig.ReadAll();
+    bool stored = false;
+    REQUIRE(rig.gate.CommitAndRelease(&stored).ok());
+  }
+  std::string lines = QueuedLines(*rig.queue);
+  size_t at = 0;
+  for (size_t n = 0; n < topics.size(); ++n) {
+    size_t end = lines.find('\n', at);
+    REQUIRE(end != std::string::npos);
+    std::string line = lines.substr(at, end - at);
+    CHECK(line.find(R"("topic":")" + topics[n] + "\"") != std::string::npos);
+    CHECK_MESSAGE(line.find(R"("n":)" + std::to_string(n) + ",") != std::string::npos, line);
+    at = end + 1;
+  }
+  CHECK(at == lines.size());
+}
+
+TEST_CASE("a lost connection keeps the held QoS 0 messages' own bytes") {
+  GateRig rig;
+  rig.transport.Send("sensors/a", Reading(1), 1, 31);
+  rig.transport.Send("sensors/bb", Reading(22), 0, 0);
+  rig.transport.Send("sensors/ccc", Reading(333), 1, 32);
+  rig.transport.Send("sensors/dddd", Reading(4444), 0, 0);
+  rig.ReadAll();
+  rig.gate.ConnectionLost();
+  std::string lines = QueuedLines(*rig.queue);
+  CHECK(lines.find(R"("topic":"sensors/bb")") < lines.find(R"("topic":"sensors/dddd")"));
+  CHECK(lines.find(R"("temperature":42})") != std::string::npos);
+  CHECK(lines.find(R"("temperature":4464})") != std::string::npos);
+  CHECK(lines.find("sensors/a\"") == std::string::npos);
+  CHECK(lines.find("sensors/ccc") == std::string::npos);
 }
 
 TEST_CASE("a broker redelivery of a stored message is acknowledged without a second record") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <fstream>
 #include <map>
 #include <set>
@@ -50,10 +51,12 @@ std::string Unhex(std::string_view hex) {
   return out;
 }
 
+// A message's topic and payload are views (AckGate owns the bytes): kept here for the test.
 ReceivedMessage Message(std::string topic, std::string payload) {
+  static std::deque<std::string> bytes;
   ReceivedMessage m;
-  m.topic = std::move(topic);
-  m.payload = std::move(payload);
+  m.topic = bytes.emplace_back(std::move(topic));
+  m.payload = bytes.emplace_back(std::move(payload));
   m.received_ms = 1'795'256'100'000;
   m.received_mono_ms = 1;
   return m;
