@@ -15,6 +15,7 @@
 #include "agent/status/status_render.h"
 #include "agent/status/transforms_cli.h"
 #include "platform/clock.h"
+#include "platform/memory.h"
 #include "platform/signals.h"
 
 namespace {
@@ -253,6 +254,7 @@ int Run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ferry::platform::FixAllocatorThresholds();
   // The rule-testing commands parse their own options (agent/normalize/rules_cli.h).
   if (argc > 1 && (!std::strcmp(argv[1], "normalize") || !std::strcmp(argv[1], "test-rules"))) {
     std::vector<std::string> args(argv + 2, argv + argc);
