@@ -142,7 +142,14 @@ UploadResponse HttpUploader::Send(const UploadRequest& req) {
   request.method = "POST";
   request.path = path_;
   request.headers = std::move(headers);
-  request.body = *req.body;
+  // The body is written from the batch's own buffer, as httplib's Post with a content
+  // provider does: `request.body` would be a copy, and httplib copies the request again
+  // (three copies of a batch in memory at once).
+  const std::string* body = req.body;
+  request.content_length_ = body->size();
+  request.content_provider_ = [body](size_t offset, size_t length, httplib::DataSink& sink) {
+    return sink.write(body->data() + offset, std::min(length, body->size() - offset));
+  };
   // The answer's status and headers come first; its body is kept up to the cap while it is
   // read, and reading stops there: a hostile landing zone cannot make us hold more.
   bool cut = false;
