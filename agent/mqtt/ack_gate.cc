@@ -70,9 +70,9 @@ void AckGate::Hold(const InboundMessage& msg) {
   if (msg.qos == 1) ++qos1_count_;
   if (count_ == group_.size()) {
     group_.emplace_back();
-    at_.emplace_back();
+    spans_.emplace_back();
   }
-  at_[count_] = bytes_held_.size();
+  Span& span = spans_[count_];
   ReceivedMessage& m = group_[count_++];
   m.full_size = msg.payload.size();
   m.mid = msg.mid;
@@ -80,9 +80,9 @@ void AckGate::Hold(const InboundMessage& msg) {
   m.oversize = msg.payload.size() > config_.mqtt.max_payload;
   // An oversize payload is kept only in part, for the dead letter that explains it.
   std::string_view payload = msg.payload.substr(0, m.oversize ? 1024 : msg.payload.size());
+  span = {bytes_held_.size(), msg.topic.size(), payload.size()};
   bytes_held_.append(msg.topic).append(payload);
-  m.topic = {nullptr, msg.topic.size()};  // BindViews points them into bytes_held_
-  m.payload = {nullptr, payload.size()};
+  m.topic = m.payload = {};  // until BindViews: bytes_held_ may still move as it grows
   m.received_ms = clock_.WallMillis();
   m.received_mono_ms = now;
   m.qos = msg.qos;
@@ -143,9 +143,9 @@ void AckGate::CountLostQos0(const Status& why) {
 void AckGate::BindViews() {
   std::string_view all = bytes_held_;
   for (size_t i = 0; i < count_; ++i) {
-    ReceivedMessage& m = group_[i];
-    m.topic = all.substr(at_[i], m.topic.size());
-    m.payload = all.substr(at_[i] + m.topic.size(), m.payload.size());
+    const Span& span = spans_[i];
+    group_[i].topic = all.substr(span.at, span.topic_size);
+    group_[i].payload = all.substr(span.at + span.topic_size, span.payload_size);
   }
 }
 
@@ -159,8 +159,8 @@ void AckGate::Forget() {
   if (group_.size() > kKeepGroupSlots) {
     group_.resize(kKeepGroupSlots);
     group_.shrink_to_fit();
-    at_.resize(kKeepGroupSlots);
-    at_.shrink_to_fit();
+    spans_.resize(kKeepGroupSlots);
+    spans_.shrink_to_fit();
   }
   storage::ClearAndTrim(bytes_held_);
 }
@@ -198,7 +198,7 @@ void AckGate::ConnectionLost() {
   size_t kept = 0;
   for (size_t i = 0; i < count_; ++i) {
     if (group_[i].qos != 0) continue;
-    std::swap(at_[kept], at_[i]);
+    std::swap(spans_[kept], spans_[i]);
     std::swap(group_[kept++], group_[i]);
   }
   count_ = kept;

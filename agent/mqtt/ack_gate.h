@@ -105,10 +105,15 @@ class AckGate {
   RedeliveryFilter redelivery_;
   std::vector<ReceivedMessage> group_;  // reused: only the first count_ are live
   // The held messages' topics and payloads, one after the other: one buffer sized by the group's
-  // bytes, not a string per slot that keeps the largest payload it ever held. at_[i] is where
-  // group_[i]'s topic starts; its payload follows it.
+  // bytes, not a string per slot that keeps the largest payload it ever held. spans_[i] says
+  // where group_[i]'s are; BindViews points its views there once the group is complete.
+  struct Span {
+    size_t at = 0;  // the topic's first byte in bytes_held_; the payload follows it
+    size_t topic_size = 0;
+    size_t payload_size = 0;
+  };
   std::string bytes_held_;
-  std::vector<size_t> at_;
+  std::vector<Span> spans_;
   size_t count_ = 0;
   size_t qos1_count_ = 0;
   uint64_t bytes_ = 0;         // topic and payload bytes of the held group
