@@ -147,8 +147,11 @@ UploadResponse HttpUploader::Send(const UploadRequest& req) {
   // (three copies of a batch in memory at once).
   const std::string* body = req.body;
   request.content_length_ = body->size();
+  // A failed write is httplib's to report (Error::Write, which DescribeFailure explains):
+  // returning false here would make it Error::Canceled.
   request.content_provider_ = [body](size_t offset, size_t length, httplib::DataSink& sink) {
-    return sink.write(body->data() + offset, std::min(length, body->size() - offset));
+    sink.write(body->data() + offset, std::min(length, body->size() - offset));
+    return true;
   };
   // The answer's status and headers come first; its body is kept up to the cap while it is
   // read, and reading stops there: a hostile landing zone cannot make us hold more.

@@ -1,10 +1,15 @@
 // The HTTP uploader (agent/forward/http_uploader.h) against an httplib server on loopback.
 #include "agent/forward/http_uploader.h"
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 
 using namespace ferry;
@@ -87,4 +92,70 @@ TEST_CASE("an answer within the cap arrives whole, on one connection after anoth
     CHECK(r.status == 429);
     CHECK(r.body == std::string(100, 'x'));
   }
+}
+
+// The batch is written from its own buffer (a content provider, not request.body): it must
+// arrive whole, with its length, on every request.
+TEST_CASE("a batch reaches the landing zone byte for byte, with its Content-Length") {
+  httplib::Server server;
+  std::string got;
+  std::string length;
+  server.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    got = req.body;
+    length = req.get_header_value("Content-Length");
+    res.status = 200;
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread thread([&] { server.listen_after_bind(); });
+  agent::Config config;
+  config.gateway.id = "gw-test";
+  config.upstream.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/batches";
+  auto uploader = agent::HttpUploader::Create(config);
+  REQUIRE(uploader.ok());
+  std::string body;
+  for (uint32_t i = 0; body.size() < (3u << 20); ++i) body += std::to_string(i * 2654435761u);
+  for (int i = 0; i < 2; ++i) {
+    got.clear();
+    agent::UploadResponse r = (*uploader)->Send({"gw-test.e.1-9", 9, true, &body});
+    CHECK(r.status == 200);
+    CHECK(got == body);
+    CHECK(length == std::to_string(body.size()));
+  }
+  server.stop();
+  thread.join();
+}
+
+// A landing zone that reads the headers and then resets the connection while the body is being
+// sent: the error is a failed send (which DescribeFailure explains), not a cancel.
+TEST_CASE("a landing zone that resets the connection mid-body is a failed send") {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(listener, 1) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  std::thread landing([listener] {
+    int c = accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[4096];
+    (void)!read(c, buf, sizeof buf);  // the request line and headers
+    linger reset{1, 0};               // close with RST, as a landing zone refusing the body
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(c);
+  });
+  agent::Config config;
+  config.gateway.id = "gw-test";
+  config.upstream.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/batches";
+  auto uploader = agent::HttpUploader::Create(config);
+  REQUIRE(uploader.ok());
+  std::string body(32u << 20, 'x');  // more than the sockets' buffers hold
+  agent::UploadResponse r = (*uploader)->Send({"gw-test.e.1-1", 1, false, &body});
+  landing.join();
+  close(listener);
+  CHECK(r.status == 0);
+  CHECK_MESSAGE(r.error.find("sending to http://127.0.0.1:") == 0, r.error);
 }
