@@ -4,10 +4,12 @@
 
 namespace ferry::platform {
 
-void FixAllocatorThresholds() {
+bool FixAllocatorThresholds() {
 #ifdef M_MMAP_THRESHOLD
   // Setting it turns off glibc's dynamic adjustment of this threshold and of the trim one.
-  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  return mallopt(M_MMAP_THRESHOLD, 128 * 1024) == 1;
+#else
+  return false;
 #endif
 }
 

@@ -10,7 +10,8 @@ namespace ferry::platform {
 // device traffic peaked at 15.4 or 17.6 MiB with only the gateway id's length changed, and at
 // 14.9 for both with the threshold fixed (tests/bench/RESULTS.md, issue 15). Large blocks are
 // then mapped and unmapped, a cost that the agent's reused buffers keep to a few per commit.
-// Call first in main, before threads start.
-void FixAllocatorThresholds();
+// Call first in main, before threads start. False when the allocator refused (one that is not
+// glibc's, e.g. a sanitizer's).
+bool FixAllocatorThresholds();
 
 }  // namespace ferry::platform

@@ -72,17 +72,17 @@ void AckGate::Hold(const InboundMessage& msg) {
     group_.emplace_back();
     spans_.emplace_back();
   }
-  Span& span = spans_[count_];
+  // An oversize payload is kept only in part, for the dead letter that explains it.
+  bool oversize = msg.payload.size() > config_.mqtt.max_payload;
+  std::string_view payload = msg.payload.substr(0, oversize ? 1024 : msg.payload.size());
+  spans_[count_] = {bytes_held_.size(), msg.topic.size(), payload.size()};
+  bytes_held_.append(msg.topic).append(payload);
   ReceivedMessage& m = group_[count_++];
+  m.topic = m.payload = {};  // until BindViews: bytes_held_ may still move as it grows
   m.full_size = msg.payload.size();
   m.mid = msg.mid;
   m.hash = hash;
-  m.oversize = msg.payload.size() > config_.mqtt.max_payload;
-  // An oversize payload is kept only in part, for the dead letter that explains it.
-  std::string_view payload = msg.payload.substr(0, m.oversize ? 1024 : msg.payload.size());
-  span = {bytes_held_.size(), msg.topic.size(), payload.size()};
-  bytes_held_.append(msg.topic).append(payload);
-  m.topic = m.payload = {};  // until BindViews: bytes_held_ may still move as it grows
+  m.oversize = oversize;
   m.received_ms = clock_.WallMillis();
   m.received_mono_ms = now;
   m.qos = msg.qos;
