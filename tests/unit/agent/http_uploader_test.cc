@@ -1,16 +1,16 @@
 // The HTTP uploader (agent/forward/http_uploader.h) against an httplib server on loopback.
 #include "agent/forward/http_uploader.h"
 
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <string>
 #include <thread>
+
+#include "support/loopback.h"
 
 using namespace ferry;
 
@@ -129,15 +129,9 @@ TEST_CASE("a batch reaches the landing zone byte for byte, with its Content-Leng
 // A landing zone that reads the headers and then resets the connection while the body is being
 // sent: the error is a failed send (which DescribeFailure explains), not a cancel.
 TEST_CASE("a landing zone that resets the connection mid-body is a failed send") {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  int listener = testing::ListenOnLoopback(&port, 1);
   REQUIRE(listener >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  REQUIRE(listen(listener, 1) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
   std::thread landing([listener] {
     int c = accept(listener, nullptr, nullptr);
     if (c < 0) return;
@@ -149,7 +143,7 @@ TEST_CASE("a landing zone that resets the connection mid-body is a failed send")
   });
   agent::Config config;
   config.gateway.id = "gw-test";
-  config.upstream.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1/batches";
+  config.upstream.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/batches";
   auto uploader = agent::HttpUploader::Create(config);
   REQUIRE(uploader.ok());
   std::string body(32u << 20, 'x');  // more than the sockets' buffers hold

@@ -30,6 +30,7 @@
 #include "agent/s3/credentials.h"
 #include "agent/s3/s3_client.h"
 #include "platform/file.h"
+#include "support/loopback.h"
 #include "support/temp_dir.h"
 
 using namespace ferry;
@@ -154,15 +155,8 @@ struct Request {
 class Catcher {
  public:
   explicit Catcher(int status) : status_(status) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(listen(fd_, 8) == 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = testing::ListenOnLoopback(&port_);
+    REQUIRE(fd_ >= 0);
     thread_ = std::thread([this] { Serve(); });
   }
   ~Catcher() {
