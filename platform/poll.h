@@ -17,5 +17,7 @@ Result<FdReady> WaitFd(int fd, bool want_read, bool want_write, int timeout_ms);
 
 // Sleeps for `ms` milliseconds on the monotonic clock.
 void SleepMillis(int64_t ms);
+// Sleeps for `us` microseconds (no call at all when `us` <= 0).
+void SleepMicros(int64_t us);
 
 }  // namespace ferry::platform

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/mqtt/mosquitto_transport.h"
+#include "agent/mqtt/read_pacing.h"
 #include "platform/log.h"
 #include "platform/poll.h"
 
@@ -168,6 +169,7 @@ bool MqttSource::ReadAvailable() {
       Closed(error);
       return false;
     }
+    ++last_round_packets_;
   }
   return true;
 }
@@ -197,10 +199,12 @@ void MqttSource::Step() {
   // queue of them grows without bound (80 MiB seen at 40k msg/s). The polls still time out,
   // so the keep-alive check ends a connection to a broker that never reads again.
   bool acks_waiting = !holding && transport_->WantWrite();
+  bool buffered = transport_->HasBufferedInput();
+  platform::SleepMicros(ReadPacing::PauseMicros(last_round_packets_, acks_waiting, buffered));
+  last_round_packets_ = 0;
   platform::Result<platform::FdReady> ready =
-      transport_->HasBufferedInput()
-          ? platform::Result<platform::FdReady>(platform::FdReady{true, false, false})
-          : platform::WaitFd(transport_->Socket(), !acks_waiting, acks_waiting, timeout);
+      buffered ? platform::Result<platform::FdReady>(platform::FdReady{true, false, false})
+               : platform::WaitFd(transport_->Socket(), !acks_waiting, acks_waiting, timeout);
   if (ready.ok() && (ready->readable || ready->error) && !ReadAvailable()) return;
   AfterRead();
 }

@@ -48,6 +48,8 @@ class MqttSource : private MqttEvents {
 
   bool paused() const { return paused_; }
   const AckGate& gate() const { return gate_; }
+  // Packets the last Step's read round took: what ReadPacing decides the next pause by.
+  int last_round_packets() const { return last_round_packets_; }
 
  private:
   void OnConnack(int rc, const std::string& why) override;
@@ -70,6 +72,7 @@ class MqttSource : private MqttEvents {
   std::unique_ptr<MqttTransport> transport_;
   AckGate gate_;
   bool paused_ = false;
+  int last_round_packets_ = 0;  // packets the last read round took (ReadPacing)
   int64_t reconnect_delay_ms_;
   int64_t next_connect_ms_ = 0;  // monotonic
   int64_t room_due_ms_ = 0;      // monotonic: when to look at the queue's room again

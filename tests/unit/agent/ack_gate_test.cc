@@ -423,3 +423,22 @@ TEST_CASE("stopping the source with a held group commits it before the goodbye")
   CHECK(t.written_acks == std::vector<uint16_t>{71});
   CHECK(t.goodbyes == 1);
 }
+
+TEST_CASE("a Step's read round counts the packets it took, and the next round starts again") {
+  Rig rig;
+  auto owned = std::make_unique<FakeTransport>();
+  FakeTransport& t = *owned;
+  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
+                    std::move(owned));
+  source.Step();  // connects
+  source.Step();  // CONNACK
+  for (uint16_t mid = 1; mid <= 12; ++mid) t.Send("sensors/a", Reading(mid), 1, mid);
+  source.Step();
+  CHECK(source.last_round_packets() == 12);  // busy: the next Step pauses before its poll
+  source.Step();
+  CHECK(source.last_round_packets() == 0);
+  t.Send("sensors/a", Reading(13), 1, 13);
+  source.Step();
+  CHECK(source.last_round_packets() == 1);
+  CHECK(source.gate().held() == 13);
+}
