@@ -9,8 +9,9 @@ broker, at QoS 0 and at QoS 1. This runs both, as bench_intake does (fresh mosqu
 then ferry with its upstream down), and samples every 20 ms the CPU seconds of each process
 taking part: mosquitto, the publishers (ferry-pub), and the subscriber (ferry-sub-count or
 ferry), with the machine's busy time from /proc/stat. Per phase it prints each one's CPU
-seconds per million messages, and how many of the machine's cores were busy while messages
-flowed (the phase's CPU over its flow time: first to last message counted).
+seconds per million messages, its wake-ups per message (voluntary context switches of all its
+threads), and how many of the machine's cores were busy while messages flowed (the phase's CPU
+over its flow time: first to last message counted).
 
 When the busy cores equal the machine's, the run is CPU-bound: the rate is then the cores over
 the sum of every process's CPU per message, and a subscriber that needs more CPU per message
@@ -56,6 +57,7 @@ class Sampler(threading.Thread):
     def __init__(self, markers: tuple[str, ...]):
         super().__init__(daemon=True)
         self.markers, self.cpu, self.kind, self.stop = markers, {}, {}, False
+        self.waits: dict[str, int] = {}
 
     def run(self) -> None:
         while not self.stop:
@@ -76,24 +78,42 @@ class Sampler(threading.Thread):
             fields = text[text.rindex(")") + 2:].split()
             self.cpu[p.name] = (int(fields[11]) + int(fields[12])) / CLK_TCK
             self.kind[p.name] = kind
+            self.waits[p.name] = voluntary_switches(p)
         except (OSError, ValueError):
             pass
 
-    def by_kind(self) -> dict[str, float]:
+    def by_kind(self, table: dict | None = None) -> dict[str, float]:
         out: dict[str, float] = {}
-        for pid, s in dict(self.cpu).items():
+        for pid, s in dict(self.cpu if table is None else table).items():
             out[self.kind[pid]] = out.get(self.kind[pid], 0.0) + s
         return out
+
+
+def voluntary_switches(p: Path) -> int:
+    """The process's voluntary context switches, its threads' summed: each is a time a thread
+    blocked (in poll, a futex, a sleep or the disk) and was woken again."""
+    total = 0
+    for t in (p / "task").iterdir():
+        try:
+            for line in (t / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass  # the thread ended
+    return total
 
 
 def phase(sampler: Sampler, fn) -> tuple[dict, float, float, dict]:
     """Runs fn(); returns (CPU seconds by kind, machine busy seconds, wall seconds, fn's result)."""
     time.sleep(0.1)
     before, busy0, t0 = sampler.by_kind(), machine_busy_s(), time.monotonic()
+    waits0 = sampler.by_kind(sampler.waits)
     got = fn()
     time.sleep(0.1)
     after, busy1, t1 = sampler.by_kind(), machine_busy_s(), time.monotonic()
+    waits1 = sampler.by_kind(sampler.waits)
     cpu = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    cpu.update({"wakeups " + k: waits1.get(k, 0) - waits0.get(k, 0) for k in waits1})
     return cpu, busy1 - busy0, t1 - t0, got
 
 
@@ -126,9 +146,13 @@ def main() -> int:
                 flow = got["count"] / got["rate"] if got["rate"] else wall
                 rows.append({"run": r + 1, "qos": qos, "who": name, "rate": got["rate"],
                              "count": got["count"], "flow_s": flow, "busy_s": busy, **cpu})
-                per_m = {k: v / max(got["count"], 1) * 1e6 for k, v in cpu.items()}
+                per_msg = {k: v / max(got["count"], 1) for k, v in cpu.items()}
                 bl.log(f"run {r + 1} QoS {qos} {name}: {got['rate']:,.0f} msg/s; CPU s per million: "
-                       + ", ".join(f"{k} {v:.2f}" for k, v in sorted(per_m.items()))
+                       + ", ".join(f"{k} {v * 1e6:.2f}" for k, v in sorted(per_msg.items())
+                                   if not k.startswith("wakeups "))
+                       + "; wake-ups per message: "
+                       + ", ".join(f"{k[8:]} {v:.3f}" for k, v in sorted(per_msg.items())
+                                   if k.startswith("wakeups "))
                        + f"; machine busy {busy:.1f} s over a {flow:.1f} s flow")
             broker.stop()
         ok = True
@@ -143,8 +167,8 @@ def report(rows: list[dict], a: argparse.Namespace) -> None:
     print(f"\nn={a.n:,}, {a.publishers} publishers, {os.cpu_count()} CPUs, medians of "
           f"{a.runs} runs")
     print("| QoS | subscriber | msg/s | broker | publishers | subscriber | all | cores busy in "
-          "the flow |")
-    print("|---|---|---|---|---|---|---|---|")
+          "the flow | wake-ups per message: broker | subscriber |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for qos, name in ((int(q), n) for q in a.qos.split(",") for n in ("bare subscriber", "ferry")):
         mine = [r for r in rows if r["who"] == name and r["qos"] == qos]
 
@@ -158,9 +182,12 @@ def report(rows: list[dict], a: argparse.Namespace) -> None:
         total = med(lambda r: sum(r.get(k, 0.0) for k in kinds) / max(r["count"], 1) * 1e6)
         print(f"| {qos} | {name} | {med(lambda r: r['rate']):,.0f} | "
               + " | ".join(f"{per_m(k):.2f}" for k in kinds)
-              + f" | {total:.2f} | {med(lambda r: min(r['busy_s'] / r['flow_s'], 99)):.2f} |")
+              + f" | {total:.2f} | {med(lambda r: min(r['busy_s'] / r['flow_s'], 99)):.2f} | "
+              + " | ".join(f"{med(lambda r: r.get('wakeups ' + k, 0) / max(r['count'], 1)):.3f}"
+                           for k in ("broker", "subscriber")) + " |")
     print("(CPU seconds per million messages; 'cores busy': the machine's busy CPU seconds over "
-          "the phase, divided by the seconds messages flowed)")
+          "the phase, divided by the seconds messages flowed; wake-ups: voluntary context "
+          "switches of the process's threads, summed)")
 
 
 if __name__ == "__main__":
