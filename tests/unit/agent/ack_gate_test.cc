@@ -369,17 +369,33 @@ TEST_CASE("a QoS 1 group is due as soon as it fills the broker's in-flight windo
   CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
 }
 
-TEST_CASE("the source pauses at the quota while holding, without acknowledging, and resumes") {
+// A source over the rig's queue, with a fake broker connection of its own (the source owns it).
+struct SourceRig {
+  SourceRig() {
+    auto owned = std::make_unique<FakeTransport>();
+    transport = owned.get();
+    source = std::make_unique<MqttSource>(rig.config, *rig.intake, rig.metrics, rig.state,
+                                          rig.clock, std::vector<std::string>{}, std::move(owned));
+  }
+  // Connects and reads the CONNACK.
+  void Connect() {
+    source->Step();
+    source->Step();
+  }
   Rig rig;
-  auto owned = std::make_unique<FakeTransport>();
-  FakeTransport& t = *owned;
+  FakeTransport* transport = nullptr;
+  std::unique_ptr<MqttSource> source;
+};
+
+TEST_CASE("the source pauses at the quota while holding, without acknowledging, and resumes") {
+  SourceRig sr;
+  Rig& rig = sr.rig;
+  FakeTransport& t = *sr.transport;
+  MqttSource& source = *sr.source;
   t.on_acks = [&](const std::vector<uint16_t>& acks) {
     CHECK(t.written_acks.size() + acks.size() <= rig.Stored());
   };
-  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
-                    std::move(owned));
-  source.Step();  // connects
-  source.Step();  // CONNACK
+  sr.Connect();
   CHECK(rig.metrics.mqtt_connected == 1);
   t.Send("sensors/a", Reading(1), 1, 61);
   t.Send("sensors/b", Reading(2), 1, 62);
@@ -408,30 +424,24 @@ TEST_CASE("the source pauses at the quota while holding, without acknowledging, 
 }
 
 TEST_CASE("stopping the source with a held group commits it before the goodbye") {
-  Rig rig;
-  auto owned = std::make_unique<FakeTransport>();
-  FakeTransport& t = *owned;
-  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
-                    std::move(owned));
-  source.Step();
-  source.Step();
+  SourceRig sr;
+  FakeTransport& t = *sr.transport;
+  MqttSource& source = *sr.source;
+  sr.Connect();
   t.Send("sensors/a", Reading(1), 1, 71);
   source.Step();
   REQUIRE(source.gate().holding());
   source.Finish();
-  CHECK(rig.Stored() == 1);
+  CHECK(sr.rig.Stored() == 1);
   CHECK(t.written_acks == std::vector<uint16_t>{71});
   CHECK(t.goodbyes == 1);
 }
 
 TEST_CASE("a Step's read round counts the packets it took, and the next round starts again") {
-  Rig rig;
-  auto owned = std::make_unique<FakeTransport>();
-  FakeTransport& t = *owned;
-  MqttSource source(rig.config, *rig.intake, rig.metrics, rig.state, rig.clock, {},
-                    std::move(owned));
-  source.Step();  // connects
-  source.Step();  // CONNACK
+  SourceRig sr;
+  FakeTransport& t = *sr.transport;
+  MqttSource& source = *sr.source;
+  sr.Connect();
   for (uint16_t mid = 1; mid <= 12; ++mid) t.Send("sensors/a", Reading(mid), 1, mid);
   source.Step();
   CHECK(source.last_round_packets() == 12);  // busy: the next Step pauses before its poll
