@@ -1,11 +1,11 @@
 // Fewer wake-ups when busy. At tens of thousands of messages a second the intake thread
-// drains the socket, goes back to poll(2), and is woken again by the broker's next few
-// writes: many rounds of few messages, each with its poll, its reads and, often, a wake-up.
-// After a round that read many packets the intake loop waits a moment before it polls again,
-// so the next round finds more messages waiting (at QoS 0, 100k msg/s on the benchmark VM:
-// intake's CPU per message down by a third, its wake-ups per message halved; RESULTS.md). At a
-// gateway's usual rates a round reads one packet and nothing changes. Nothing depends on the
-// pause: the socket holds what arrives meanwhile, and QoS 1 messages stay unacknowledged.
+// drains the socket, polls again, and is woken by the broker's next writes: every round pays
+// its poll, its reads and its wake-up however few messages it finds. After a round that read
+// many packets the intake loop waits a moment before it polls again, so the next round finds
+// more (QoS 0 at about 100k msg/s on the benchmark VM: wake-ups per message halved, intake's
+// CPU per message down by a quarter to a third; tests/bench/RESULTS.md). At a gateway's usual
+// rates a round reads one packet and nothing changes. Nothing depends on the pause: the socket
+// holds what arrives meanwhile, and QoS 1 messages stay unacknowledged.
 #pragma once
 
 #include <cstdint>
