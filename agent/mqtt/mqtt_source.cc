@@ -195,11 +195,13 @@ void MqttSource::Step() {
   int timeout =
       holding ? static_cast<int>(std::clamp<int64_t>(gate_.due_ms() - now, 0, kPollMs)) : kPollMs;
   // PUBACKs the broker has not taken yet (the socket's send buffer is full: a busy mosquitto
-  // reads one packet per wake-up): read nothing new until they are out, or libmosquitto's
-  // queue of them grows without bound (80 MiB seen at 40k msg/s). The polls still time out,
-  // so the keep-alive check ends a connection to a broker that never reads again.
+  // reads one packet per wake-up, and keeps sending past the Receive Maximum): read nothing
+  // new until they are out, not even input already buffered, whose reads would refill the
+  // buffer from the socket; else the PUBACKs waiting grow without bound (80 MiB seen at 40k
+  // msg/s in libmosquitto's queue, 1.7 MB in the write buffer). The polls still time out, so
+  // the keep-alive check ends a connection to a broker that never reads again.
   bool acks_waiting = !holding && transport_->WantWrite();
-  bool buffered = transport_->HasBufferedInput();
+  bool buffered = !acks_waiting && transport_->HasBufferedInput();
   platform::SleepMicros(ReadPacing::PauseMicros(last_round_packets_, acks_waiting, buffered));
   last_round_packets_ = 0;
   platform::Result<platform::FdReady> ready =

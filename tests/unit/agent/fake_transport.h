@@ -66,6 +66,7 @@ class FakeTransport : public agent::MqttTransport {
     events->OnMessage({m.topic, m.payload, m.qos, m.mid});
     return agent::ReadOutcome::kPacket;
   }
+  bool HasBufferedInput() const override { return connected && buffered_input; }
   bool WantWrite() const override { return connected && !queued_acks.empty(); }
   platform::Status Subscribe(const std::string&, int) override { return platform::Status::Ok(); }
   platform::Status Tick() override { return platform::Status::Ok(); }
@@ -86,12 +87,15 @@ class FakeTransport : public agent::MqttTransport {
   size_t lost_acks = 0;                // died with a dropped connection
   agent::MqttEvents* events = nullptr;
   bool connected = false, connack_pending = false, refuse_connect = false;
+  bool buffered_input = false;  // input waits in the client's read buffer (HasBufferedInput)
+  bool stall_writes = false;    // the broker reads nothing: PUBACKs stay queued
   int connects = 0, drops = 0, goodbyes = 0;
   uint32_t receive_maximum = 0;
   int64_t server_keepalive_ms = 0;  // the CONNACK's Server Keep Alive (MQTT 5); 0: none
 
  private:
   platform::Status WriteQueued() override {
+    if (stall_writes) return platform::Status::Ok();  // the socket took nothing; no error
     if (on_acks && !queued_acks.empty()) on_acks(queued_acks);
     written_acks.insert(written_acks.end(), queued_acks.begin(), queued_acks.end());
     queued_acks.clear();
