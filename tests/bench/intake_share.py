@@ -78,7 +78,11 @@ class Sampler(threading.Thread):
             fields = text[text.rindex(")") + 2:].split()
             self.cpu[p.name] = (int(fields[11]) + int(fields[12])) / CLK_TCK
             self.kind[p.name] = kind
-            self.waits[p.name] = voluntary_switches(p)
+            # A count is cumulative: one read as the process exits (its threads gone) must not
+            # replace the last good one.
+            waits = voluntary_switches(p)
+            if waits >= self.waits.get(p.name, 0):
+                self.waits[p.name] = waits
         except (OSError, ValueError):
             pass
 
