@@ -1,10 +1,11 @@
 """Where intake's wall time goes, by the scheduler's own accounting: ferry (landing down) takes N
 messages from 4 publishers at QoS Q through mosquitto; /proc/PID/task/TID/schedstat before and
 after gives each thread's time on a CPU and its time runnable but waiting for one, beside the
-broker's, over the wall time from the publishers' start to the last record stored. No
-sampling, so nothing is added to the load. (At QoS 1 the last group may wait
-storage.commit_interval_qos1 inside that window: use N a multiple of 1,024.)
-usage: sched_share.py N QOS   (FERRY_BIN_DIR: the build, default /work/main/build)"""
+broker's, over the wall time from the publishers' start to the last record stored. Nothing
+samples /proc meanwhile; only ferry_records_stored_total is read every 20 ms, as the intake
+benchmark does. (At QoS 1 the last group may wait storage.commit_interval_qos1 inside that
+window: use N a multiple of 1,024.)
+usage: sched_share.py N QOS   (FERRY_BIN_DIR: the build, default the checkout's build/)"""
 import os, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
