@@ -216,9 +216,17 @@ void MosquittoTransport::Drop() {
   mosq_ = nullptr;
 }
 
+// Two groups' worth: while one group is committed (and fsynced) and its PUBACKs are not yet
+// out, the broker can go on sending the next group into the socket, so the commit overlaps the
+// broker's work instead of stopping it. A group still commits at storage.commit_max_records
+// (AckGate::full); what the broker sends beyond it waits in the socket, not in Ferry's memory.
+uint32_t MosquittoTransport::ReceiveMaximumFor(const Config& config) {
+  uint64_t two_groups = 2 * static_cast<uint64_t>(config.storage.commit_max_records);
+  return static_cast<uint32_t>(std::clamp<uint64_t>(two_groups, 1, 65535));
+}
+
 uint32_t MosquittoTransport::ReceiveMaximum() const {
-  if (protocol_ != 5) return 0;
-  return std::clamp<uint32_t>(config_.storage.commit_max_records, 1, 65535);
+  return protocol_ == 5 ? ReceiveMaximumFor(config_) : 0;
 }
 
 // The PUBACKs of a group go out in one send(2), not one write(2) each.

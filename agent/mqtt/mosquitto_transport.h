@@ -12,8 +12,9 @@
 // no socket pair: about one system call per twenty messages instead of five per message.
 //
 // Protocol. It connects with MQTT 5, asking the broker for an in-flight window (Receive Maximum)
-// as large as one group commit (storage.commit_max_records, at most 65,535), so that a QoS 1
-// group is not cut at the broker's default of 20 messages, and with a Session Expiry Interval
+// of two group commits (2 x storage.commit_max_records, at most 65,535), so that a QoS 1 group
+// is not cut at the broker's default of 20 messages and the broker sends the next group while
+// one is committed, and with a Session Expiry Interval
 // that never ends, so the session persists across disconnects as a 3.1.1 persistent session
 // does. A broker that refuses MQTT 5 (CONNACK "unsupported protocol version") is connected to
 // with MQTT 3.1.1 from then on, and the broker's own window applies.
@@ -46,6 +47,8 @@ class MosquittoTransport : public MqttTransport {
   platform::Status Tick() override;
   void Drop() override;
   uint32_t ReceiveMaximum() const override;
+  // The Receive Maximum asked for under MQTT 5: two groups' worth, at most 65,535.
+  static uint32_t ReceiveMaximumFor(const Config& config);
   int64_t ServerKeepAliveMs() const override { return server_keepalive_ms_; }
 
   // The protocol version in use: 5, or 4 (3.1.1) after a broker refused MQTT 5.

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "agent/mqtt/mosquitto_transport.h"
 #include "agent/mqtt/mqtt_source.h"
 #include "agent/normalize/normalizer.h"
 #include "storage/batch_assembler.h"
@@ -367,6 +368,23 @@ TEST_CASE("a QoS 1 group is due as soon as it fills the broker's in-flight windo
   rig.ReadAll();
   CHECK(rig.gate.full());
   CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+}
+
+TEST_CASE("under MQTT 5 the window is two groups: a group commits at commit_max_records") {
+  GateRig rig;
+  rig.config.storage.commit_max_records = 4;
+  rig.transport.receive_maximum = MosquittoTransport::ReceiveMaximumFor(rig.config);
+  CHECK(rig.transport.receive_maximum == 8);  // the broker sends the next group meanwhile
+  for (int i = 1; i <= 3; ++i) rig.transport.Send("s/" + std::to_string(i), Reading(i), 1, i);
+  rig.ReadAll();
+  CHECK(!rig.gate.full());
+  rig.transport.Send("s/4", Reading(4), 1, 4);
+  rig.ReadAll();
+  CHECK(rig.gate.full());
+  CHECK(rig.gate.CommitDue(rig.clock.MonotonicMillis()));
+  // Clamped to MQTT's two-byte field.
+  rig.config.storage.commit_max_records = 40'000;
+  CHECK(MosquittoTransport::ReceiveMaximumFor(rig.config) == 65'535);
 }
 
 // A source over the rig's queue, with a fake broker connection of its own (the source owns it).
