@@ -155,6 +155,11 @@ def start_pub(session: harness.Session, argv: list) -> harness.BackgroundPublish
     return harness.BackgroundPublish(session, argv)
 
 
+# A gap this long before the counter's last movement marks that movement as a final partial group
+# that waited out storage.commit_interval (the product's 1 s), not a group that filled.
+LINGER_GAP_S = 0.5
+
+
 @dataclass
 class Timed:
     """When a counter moved: its value and monotonic time at the first poll that saw it above
@@ -166,12 +171,36 @@ class Timed:
     last_value: float = 0
     reached: bool = False
     at_last_move: object = None  # what time_counter's `at_move` returned at the last movement
+    prev_t: float | None = None  # the movement before the last one
+    prev_value: float = 0
 
     def rate(self) -> float:
         """Per second between the first and the last movement seen."""
         if self.first_t is None or self.last_t is None or self.last_t <= self.first_t:
             return 0.0
         return (self.last_value - self.first_value) / (self.last_t - self.first_t)
+
+    def flow_end(self, linger: float = LINGER_GAP_S) -> tuple[float | None, float]:
+        """(time, value) of the last movement while records flowed: the last one, unless it came
+        `linger` s or more after the one before it. Such a movement is a last partial group
+        committed because storage.commit_interval ran out (1 s at QoS 0), not because records
+        came: counting it would add up to a second of waiting to the window."""
+        if (self.prev_t is not None and self.last_t is not None
+                and self.last_t - self.prev_t >= linger and self.prev_t > (self.first_t or 0)):
+            return self.prev_t, self.prev_value
+        return self.last_t, self.last_value
+
+    def flow_rate(self, linger: float = LINGER_GAP_S) -> float:
+        """Per second between the first movement and flow_end(): the rate while records flowed,
+        comparable with a bare subscriber's first-to-last-message rate."""
+        end_t, end_value = self.flow_end(linger)
+        if self.first_t is None or end_t is None or end_t <= self.first_t:
+            return 0.0
+        return (end_value - self.first_value) / (end_t - self.first_t)
+
+    def flow_seconds(self, linger: float = LINGER_GAP_S) -> float:
+        end_t, _ = self.flow_end(linger)
+        return end_t - self.first_t if end_t is not None and self.first_t is not None else 0.0
 
 
 def time_counter(read: Callable[[], float], goal: float, done_feeding: Callable[[], bool],
@@ -194,6 +223,7 @@ def time_counter(read: Callable[[], float], goal: float, done_feeding: Callable[
         if value != t.last_value:
             if t.first_t is None:
                 t.first_t, t.first_value = now, value
+            t.prev_t, t.prev_value = t.last_t, t.last_value
             t.last_t, t.last_value, moved_at = now, value, now
             if at_move:
                 t.at_last_move = at_move()

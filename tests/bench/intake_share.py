@@ -147,7 +147,7 @@ def main() -> int:
                         session, broker, None, f"ferry-{r}-q{qos}", a.n, a.publishers, qos,
                         end_to_end=False))):
                 cpu, busy, wall, got = phase(sampler, fn)
-                flow = got["count"] / got["rate"] if got["rate"] else wall
+                flow = got.get("flow_s") or (got["count"] / got["rate"] if got["rate"] else wall)
                 rows.append({"run": r + 1, "qos": qos, "who": name, "rate": got["rate"],
                              "count": got["count"], "flow_s": flow, "busy_s": busy, **cpu})
                 per_msg = {k: v / max(got["count"], 1) for k, v in cpu.items()}
