@@ -138,10 +138,16 @@ def remove_queue(ferry: harness.Ferry) -> None:
 # Publishing and counting
 # =============================================================================================
 
+# FERRY_BENCH_PUB_NICE (run.py --pub-nice): the publishers' nice level. On this machine they
+# share the cores with the broker and the subscriber; on a gateway the devices run elsewhere.
+PUB_NICE = int(os.environ.get("FERRY_BENCH_PUB_NICE") or 0)
+
+
 def pub_argv(broker, total: int, publishers: int, qos: int, topic: str = "zigbee2mqtt/dev{p}",
              replay: Path | None = None, rate: float = 0, loop: bool = False) -> list:
     per = max(1, total // publishers)
-    argv = [harness.tool("ferry-pub"), "--host", broker.host, "--port", broker.port,
+    argv = ["nice", "-n", PUB_NICE] if PUB_NICE else []
+    argv += [harness.tool("ferry-pub"), "--host", broker.host, "--port", broker.port,
             "--qos", qos, "--publishers", publishers, "--count", per, "--rate", rate,
             "--max-inflight", 1000, "--ack-timeout", "300s"]
     if replay is not None:

@@ -40,6 +40,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--backlog", type=int, help="queued records for start-up (5,000,000)")
     p.add_argument("--wire-n", type=int, help="corpus messages replayed for wire (200,000)")
     p.add_argument("--publishers", type=int, default=4, help="concurrent publishers (4)")
+    p.add_argument("--pub-nice", type=int, default=0,
+                   help="run the publishers at this nice level, e.g. 19: the devices then take "
+                        "CPU only when the broker and the subscriber leave it, as on a gateway, "
+                        "whose devices run elsewhere (0: compete as equals)")
     p.add_argument("--flash-seconds", type=float, help="seconds of each flash-wear run (60)")
     p.add_argument("--flash-rates", default="5,50", help="msg/s of the flash-wear runs (5,50)")
     p.add_argument("--flash-variants", type=json.loads, default=None,
@@ -93,6 +97,7 @@ def describe(build: Path) -> str:
 def main() -> int:
     a = parse_args()
     os.environ["FERRY_BIN_DIR"] = str(a.build.resolve())
+    os.environ["FERRY_BENCH_PUB_NICE"] = str(a.pub_nice)
     ensure_built(a.build)
     sys.path.insert(0, str(HERE))
     import bench_drain
@@ -104,6 +109,7 @@ def main() -> int:
 
     print(describe(a.build))
     print(f"N={a.n:,} backlog={a.backlog:,} wire={a.wire_n:,} publishers={a.publishers} "
+          f"(nice {a.pub_nice}) "
           f"flash={a.flash_seconds:g} s at {a.flash_rates} msg/s runs={a.runs}")
     wanted = set(a.bench)
     plan = []  # (name, function) in order; cost comes from intake and startup
