@@ -97,7 +97,8 @@ platform::Status Agent::StartPipeline(std::shared_ptr<const Config> config) {
   if (!uploader.ok()) return uploader.status();
   platform::Result<Normalizer> normalizer = Normalizer::Create(config->routes);
   if (!normalizer.ok()) return normalizer.status();
-  auto acks = queue_.RecentAcks(RedeliveryFilter::kCapacity * RedeliveryFilter::kPackedSize);
+  auto acks = queue_.RecentAcks(RedeliveryFilter::CapacityFor(config->storage.commit_max_records) *
+                                RedeliveryFilter::kPackedSize);
   if (!acks.ok()) platform::LogWarn("agent", "reading recent acks: " + acks.status().ToString());
   ApplyLogSettings(*config);
   queue_.SetPolicy(config->storage.max_size,

@@ -281,6 +281,27 @@ Status Queue::LoadCounters() {
       db_->QueryInt("SELECT received_ms FROM blocks ORDER BY first_seq LIMIT 1");
   if (!oldest.ok()) return oldest.status();
   c_.oldest_received_ms = *oldest;
+  return LoadNewestGroups();
+}
+
+// The first seqs of the newest two groups (AckWindowStart): blocks by their primary key and
+// groups without records from kept_acks, without reading any block's data.
+Status Queue::LoadNewestGroups() {
+  std::vector<uint64_t> seqs;
+  for (const char* sql : {"SELECT first_seq FROM blocks ORDER BY first_seq DESC LIMIT 2",
+                          "SELECT first_seq FROM kept_acks ORDER BY first_seq DESC LIMIT 2"}) {
+    Result<Stmt> stmt = db_->Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      seqs.push_back(static_cast<uint64_t>(stmt->Int(0)));
+    }
+  }
+  std::sort(seqs.rbegin(), seqs.rend());
+  if (seqs.size() > 0) c_.newest_group_seq = seqs[0];
+  if (seqs.size() > 1) c_.older_group_seq = seqs[1];
   return Status::Ok();
 }
 
@@ -452,6 +473,10 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
              .Run();
     if (st.ok()) st = stmts_->cap_kept_acks.Run();
   }
+  if (st.ok() && (req.count > 0 || !req.acks.empty())) {
+    c_.older_group_seq = c_.newest_group_seq;
+    c_.newest_group_seq = result.range.first;
+  }
   if (st.ok()) st = InsertDeadLetters(req.dead_letters);
   if (st.ok()) st = InsertSparkplugMetrics(req.sparkplug_metrics);
   for (int64_t id : req.replayed_dead_letters) {
@@ -492,7 +517,9 @@ Result<AppendResult> Queue::Append(const AppendRequest& req) {
 
 // First sequence number of the window whose acks are kept.
 uint64_t Queue::AckWindowStart() const {
-  return c_.next_seq > kAckWindowSeqs ? c_.next_seq - kAckWindowSeqs : 0;
+  uint64_t by_seqs = c_.next_seq > kAckWindowSeqs ? c_.next_seq - kAckWindowSeqs : 0;
+  uint64_t newest_two = c_.older_group_seq != 0 ? c_.older_group_seq : c_.newest_group_seq;
+  return newest_two != 0 ? std::min(by_seqs, newest_two) : by_seqs;
 }
 
 Result<std::vector<std::string>> Queue::RecentAcks(size_t min_bytes) {

@@ -272,7 +272,10 @@ class Queue {
   static constexpr uint64_t kDeadLetterRowBytes = 64;
 
   // Acks are kept for the blocks among the newest kAckWindowSeqs sequence numbers, also after
-  // the blocks were delivered (a delivered group's PUBACKs may still have been lost).
+  // the blocks were delivered (a delivered group's PUBACKs may still have been lost), and for
+  // the newest two groups whatever their size: a group can hold more records than the window
+  // (a route that explodes each message into many), and its PUBACKs, or the group's before
+  // it, may be the ones lost.
   static constexpr uint64_t kAckWindowSeqs = 8192;
   // Rows of kept acks at most (each holds a group's acks, one at least).
   static constexpr int kKeptAckRows = 4096;
@@ -340,6 +343,7 @@ class Queue {
   platform::Status DeleteThrough(uint64_t last_seq);
   platform::Status KeepDeliveredAcks(uint64_t last_seq);
   uint64_t AckWindowStart() const;
+  platform::Status LoadNewestGroups();
   platform::Status FinishBatch(uint64_t first_seq, uint64_t last_seq,
                                std::span<const std::string_view> dead,
                                std::string_view reason = {});
@@ -381,6 +385,8 @@ class Queue {
     uint64_t dead_letters_dropped = 0;
     int64_t oldest_received_ms = 0;
     uint64_t epochs_kept_from = 0;  // index in epochs_ of the first epoch meta `epochs` names
+    uint64_t newest_group_seq = 0;  // first seq of the newest group (0: none)
+    uint64_t older_group_seq = 0;   // the same of the group before it
   } c_;
   int64_t dead_letter_drop_logged_ms_ = -1;  // monotonic time of the last drop warning
   uint64_t page_size_ = 4096;

@@ -16,6 +16,7 @@ AckGate::AckGate(const Config& config, MqttTransport& transport, Intake& intake,
       intake_(intake),
       metrics_(metrics),
       clock_(clock),
+      redelivery_(RedeliveryFilter::CapacityFor(config.storage.commit_max_records)),
       max_group_bytes_(storage::Queue::MaxGroupBytes(config.storage.max_size)) {
   redelivery_.Load(stored_acks);
 }

@@ -41,18 +41,31 @@ void RedeliveryFilter::Load(const std::vector<std::string>& newest_first) {
   }
 }
 
+size_t RedeliveryFilter::CapacityFor(uint32_t commit_max_records) {
+  return std::max<size_t>(kCapacity, 2 * static_cast<size_t>(commit_max_records));
+}
+
 void RedeliveryFilter::Remember(uint16_t mid, uint64_t hash) {
   recent_.emplace_back(mid, hash);
-  if (recent_.size() > kCapacity) recent_.pop_front();
+  if (recent_.size() > capacity_) {
+    recent_.pop_front();
+    if (next_ > 0) --next_;
+  }
 }
 
 bool RedeliveryFilter::IsRedelivery(uint16_t mid, uint64_t hash) {
   if (!armed_) return false;
-  auto it = std::find(recent_.rbegin(), recent_.rend(), std::make_pair(mid, hash));
+  const std::pair<uint16_t, uint64_t> wanted{mid, hash};
+  if (next_ < recent_.size() && recent_[next_] == wanted) {
+    ++next_;
+    return true;
+  }
+  auto it = std::find(recent_.rbegin(), recent_.rend(), wanted);
   if (it == recent_.rend()) {
     armed_ = false;
     return false;
   }
+  next_ = recent_.size() - static_cast<size_t>(it - recent_.rbegin());
   return true;
 }
 

@@ -24,10 +24,17 @@ namespace ferry::agent {
 
 class RedeliveryFilter {
  public:
-  // Remembered pairs: at least the broker's in-flight window (mosquitto's max is 65535, its
-  // default 20; the gateway broker config in config/ uses 1000).
+  // Remembered pairs at least: more than the broker's in-flight window under MQTT 3.1.1
+  // (mosquitto's max is 65535, its default 20; the gateway broker config in config/ uses 1000).
   static constexpr size_t kCapacity = 4096;
   static constexpr size_t kPackedSize = 10;  // uint16 packet id + uint64 hash, little endian
+
+  // Pairs to remember for groups of up to `commit_max_records` messages: two groups (the
+  // newest group's PUBACKs, and after a power cut the group's before it, may be lost), at
+  // least kCapacity.
+  static size_t CapacityFor(uint32_t commit_max_records);
+
+  explicit RedeliveryFilter(size_t capacity = kCapacity) : capacity_(capacity) {}
 
   // FNV-1a over topic, a NUL, and payload.
   static uint64_t Hash(std::string_view topic, std::string_view payload);
@@ -37,13 +44,21 @@ class RedeliveryFilter {
   void Load(const std::vector<std::string>& newest_first);
   void Remember(uint16_t mid, uint64_t hash);
   // A new connection: what comes first may be redeliveries.
-  void Arm() { armed_ = !recent_.empty(); }
+  void Arm() {
+    armed_ = !recent_.empty();
+    next_ = recent_.size();
+  }
   bool armed() const { return armed_; }
   // True when (mid, hash) is a redelivery of a stored message. Call for QoS 1 messages only.
   bool IsRedelivery(uint16_t mid, uint64_t hash);
 
  private:
+  size_t capacity_;
   std::deque<std::pair<uint16_t, uint64_t>> recent_;  // oldest first
+  // Where the next redelivery is looked for first: just after the last one found. The broker
+  // resends in the order it first sent, the order remembered, so a phase of n redeliveries
+  // costs O(n) after its first look-up, not O(n * capacity).
+  size_t next_ = 0;
   bool armed_ = false;
 };
 

@@ -14,6 +14,9 @@ when ferry is killed. Two rounds:
   2  50 messages, then 5 that become dead letters (a group without records), then 50 more:
      all 105 come again, and the dead-letter group must be recognized too, or the redelivery
      phase would end there and the last 50 be stored twice
+  3  250 messages that a route explodes into 40 records each: a group of 10,000 records,
+     longer than the 8,192 sequence numbers whose acks the queue keeps by default; the newest
+     groups' acks are kept whatever their size, so all 250 are recognized again
 """
 
 import harness
@@ -22,6 +25,9 @@ from tcp_proxy import TcpProxy
 ROUND1 = 300  # under the harness broker's max_inflight_messages, so all are redelivered at once
 ROUND2 = 50
 BAD = 5
+ROUND3 = 250
+PER_MESSAGE = 40
+BULK = '{"seq":{i},"items":[' + ",".join(f'{{"k":{k}}}' for k in range(PER_MESSAGE)) + "]}"
 
 
 def test(s: harness.Session) -> None:
@@ -29,11 +35,13 @@ def test(s: harness.Session) -> None:
     landing = s.landing()
     proxy = TcpProxy(broker.port)
     try:
-        ferry = s.ferry(broker, landing, overrides={
+        ferry = s.ferry(broker, landing, subscriptions=["zigbee2mqtt/+", "bulk/+"], overrides={
             "mqtt": {"port": proxy.port},
-            harness.ROUTES_KEY: [{"topic": "zigbee2mqtt/{device}"}]})
+            harness.ROUTES_KEY: [{"topic": "zigbee2mqtt/{device}"},
+                                 {"topic": "bulk/{device}", "explode": {"path": "items"}}]})
         round1(s, broker, landing, ferry, proxy)
         round2(s, broker, landing, ferry, proxy)
+        round3(s, broker, landing, ferry, proxy)
         ferry.check_alive()
     finally:
         proxy.stop()
@@ -97,6 +105,15 @@ def round2(s, broker, landing, ferry, proxy: TcpProxy) -> None:
     expected |= {(t, i) for t in ("two", "three", "later") for i in range(1, ROUND2 + 1)}
     harness.check_exactly_once([{"id": r["id"], "data": {"pub": t, "seq": i}}
                                 for r, (t, i) in zip(records, by_topic)], expected)
+
+
+def round3(s, broker, landing, ferry, proxy: TcpProxy) -> None:
+    before = landing.count()
+    proxy.hold = True
+    publish(s, broker, "bulk/dev{p}", ROUND3, payload=BULK)
+    landing.wait_records(before + ROUND3 * PER_MESSAGE, timeout=30, settle=1, ferry=ferry)
+    print(f"{ROUND3} messages became {landing.count() - before} records")
+    crash_and_restart(ferry, proxy, landing, ROUND3)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,33 @@ TEST_CASE("the filter forgets the oldest pairs beyond its capacity") {
   CHECK(f.IsRedelivery(1, 1));
 }
 
+TEST_CASE("the filter holds two groups of the configured size, at least kCapacity pairs") {
+  CHECK(RedeliveryFilter::CapacityFor(1024) == RedeliveryFilter::kCapacity);
+  CHECK(RedeliveryFilter::CapacityFor(10'000) == 20'000);
+  // Two groups of 10,000 QoS 1 messages stored, none acknowledged: the broker resends all of
+  // them, the oldest first, and every one is recognized (packet ids wrap at 65,535).
+  RedeliveryFilter f(RedeliveryFilter::CapacityFor(10'000));
+  for (uint64_t i = 0; i < 20'000; ++i) f.Remember(static_cast<uint16_t>(i % 65'535 + 1), i);
+  f.Arm();
+  bool all = true;
+  for (uint64_t i = 0; i < 20'000; ++i) {
+    all = all && f.IsRedelivery(static_cast<uint16_t>(i % 65'535 + 1), i);
+  }
+  CHECK(all);
+  CHECK(!f.IsRedelivery(1, 20'000));  // the first new message ends the redelivery phase
+  CHECK(!f.armed());
+}
+
+TEST_CASE("a pair remembered twice is still known after the older copy is forgotten") {
+  RedeliveryFilter f(2);
+  f.Remember(7, 70);
+  f.Remember(7, 70);
+  f.Remember(8, 80);  // forgets the first (7, 70)
+  f.Arm();
+  CHECK(f.IsRedelivery(7, 70));
+  CHECK(f.IsRedelivery(8, 80));
+}
+
 TEST_CASE("an empty filter is never armed") {
   RedeliveryFilter f;
   f.Arm();

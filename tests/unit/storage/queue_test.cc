@@ -518,6 +518,26 @@ TEST_CASE("acks older than the window are forgotten, delivered or not") {
   CHECK(RecentAcks(*q) == std::vector<std::string>{"new"});
 }
 
+TEST_CASE("the newest two groups keep their acks when they hold more records than the window") {
+  // A route that explodes each message into many records: one group of 1,024 QoS 1 messages
+  // can be 20,000 records. A crash before its PUBACKs reach the broker makes the broker resend
+  // the whole group, delivered or not, before and after a restart.
+  testing::TempDir dir;
+  platform::FakeClock clock;
+  const auto big = static_cast<uint32_t>(2 * Queue::kAckWindowSeqs + 10);
+  {
+    auto q = OpenQueue(dir.File("q.db"), clock);
+    AppendWithAcks(*q, 1, "before");
+    AppendWithAcks(*q, big, "big-1");
+    AppendWithAcks(*q, big, "big-2");
+    CHECK(RecentAcks(*q) == std::vector<std::string>{"big-2", "big-1"});
+    Deliver(*q);  // all three: the two big groups' acks are kept, "before" is past the window
+    CHECK(RecentAcks(*q) == std::vector<std::string>{"big-2", "big-1"});
+  }
+  auto q = OpenQueue(dir.File("q.db"), clock);
+  CHECK(RecentAcks(*q) == std::vector<std::string>{"big-2", "big-1"});
+}
+
 TEST_CASE("a group without records keeps its acks too, in commit order with the blocks") {
   testing::TempDir dir;
   platform::FakeClock clock;
