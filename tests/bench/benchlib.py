@@ -182,9 +182,12 @@ class Timed:
 
     def rate(self) -> float:
         """Per second between the first and the last movement seen."""
-        if self.first_t is None or self.last_t is None or self.last_t <= self.first_t:
+        return self._rate_to(self.last_t, self.last_value)
+
+    def _rate_to(self, end_t: float | None, end_value: float) -> float:
+        if self.first_t is None or end_t is None or end_t <= self.first_t:
             return 0.0
-        return (self.last_value - self.first_value) / (self.last_t - self.first_t)
+        return (end_value - self.first_value) / (end_t - self.first_t)
 
     def flow_end(self, linger: float = LINGER_GAP_S) -> tuple[float | None, float]:
         """(time, value) of the last movement while records flowed: the last one, unless it came
@@ -199,10 +202,7 @@ class Timed:
     def flow_rate(self, linger: float = LINGER_GAP_S) -> float:
         """Per second between the first movement and flow_end(): the rate while records flowed,
         comparable with a bare subscriber's first-to-last-message rate."""
-        end_t, end_value = self.flow_end(linger)
-        if self.first_t is None or end_t is None or end_t <= self.first_t:
-            return 0.0
-        return (end_value - self.first_value) / (end_t - self.first_t)
+        return self._rate_to(*self.flow_end(linger))
 
     def flow_seconds(self, linger: float = LINGER_GAP_S) -> float:
         end_t, _ = self.flow_end(linger)
